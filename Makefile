@@ -1,0 +1,132 @@
+# hollow - libhformat and the hollow-* tools.  `make help` lists the targets.
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+BUILD    ?= build
+BIN      ?= bin
+AR       ?= ar
+
+PKGS      = liblz4 libxxhash yajl
+WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wpointer-arith \
+            -Wcast-qual -Wundef -Wvla
+CSTD      = -std=c99 -pedantic
+OPT      ?= -O2 -g
+CPPFLAGS += -D_DEFAULT_SOURCE -Ilibhformat/include -Ilibhformat
+CFLAGS   += $(OPT) $(WARN) $(WERROR)
+LDLIBS   += -llz4 -lxxhash -lyajl
+TEST_LIBS = -lcriterion
+
+LIB_SRCS  = $(sort $(wildcard libhformat/*.c))
+TOOL_MAIN = $(sort $(wildcard tools/hollow-*.c))
+TOOL_LIB  = $(filter-out $(TOOL_MAIN),$(sort $(wildcard tools/*.c)))
+TEST_SRCS = $(sort $(wildcard tests/unit/test_*.c))
+TEST_HELP = $(sort $(wildcard tests/unit/helper_*.c))
+MAN_SRCS  = $(sort $(wildcard tools/hollow-*.1.md))
+
+LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
+TOOLLIB_OBJS = $(TOOL_LIB:%.c=$(BUILD)/%.o)
+TOOLS     = $(TOOL_MAIN:tools/%.c=$(BIN)/%)
+TESTS     = $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TESTHELP_OBJS = $(TEST_HELP:%.c=$(BUILD)/%.o)
+MANS      = $(MAN_SRCS:tools/%.md=$(BUILD)/man/%)
+
+.PHONY: all lib tools deps check test test-unit test-cli test-golden \
+        asan demo install uninstall clean help man format
+
+all: lib tools ## build libhformat (static + shared) and the tools into bin/
+
+lib: $(BUILD)/libhformat.a $(BUILD)/libhformat.so ## build the library only
+
+tools: $(TOOLS) ## build the hollow-* tools
+
+deps: ## install missing build/test dependencies (apt-get when root)
+	@sh scripts/deps.sh
+
+$(BUILD)/libhformat/%.o: libhformat/%.c libhformat/include/hformat.h libhformat/hf_internal.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(CPPFLAGS) $(CFLAGS) -fPIC -c -o $@ $<
+
+$(BUILD)/tools/%.o: tools/%.c $(wildcard tools/*.h) libhformat/include/hformat.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libhformat.a: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/libhformat.so: $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,libhformat.so.0 $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(BIN)/%: $(BUILD)/tools/%.o $(TOOLLIB_OBJS) $(BUILD)/libhformat.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) -lm
+
+$(BUILD)/tests/helper_%.o: tests/unit/helper_%.c $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(CPPFLAGS) -Itests/unit $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/unit/helper_%.o: tests/unit/helper_%.c $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(CPPFLAGS) -Itests/unit $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(TESTHELP_OBJS) $(BUILD)/libhformat.a $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(TESTHELP_OBJS) \
+	  $(BUILD)/libhformat.a $(LDFLAGS) $(LDLIBS) $(TEST_LIBS) -lm
+
+test-unit: $(TESTS) ## run the Criterion unit tests once
+	@sh tests/run_unit.sh $(TESTS)
+
+test-cli: tools ## run the command-line tests (tests/cli)
+	@sh tests/cli/run.sh $(BIN)
+
+check: ## fast checks: unit + CLI tests, warnings as errors
+	@$(MAKE) --no-print-directory WERROR=-Werror all $(TESTS)
+	@$(MAKE) --no-print-directory WERROR=-Werror test-unit test-cli
+
+asan: ## the unit and CLI tests again, built with clang + ASan + UBSan
+	@$(MAKE) --no-print-directory CC=clang BUILD=build-asan BIN=build-asan/bin \
+	  OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  LDFLAGS="-fsanitize=address,undefined" WERROR=-Werror \
+	  check
+
+test: deps ## everything CI runs: check (gcc) then asan (clang)
+	@$(MAKE) --no-print-directory check
+	@$(MAKE) --no-print-directory asan
+	@echo "make test: all suites passed"
+
+demo: deps all ## build, inspect and query the bundled sample data
+	@sh scripts/demo.sh $(BIN)
+
+man: $(MANS) ## man pages from tools/hollow-*.1.md
+
+$(BUILD)/man/%: tools/%.md scripts/md2man.sh
+	@mkdir -p $(dir $@)
+	sh scripts/md2man.sh $< > $@
+
+install: all man ## install library, header, tools, man pages, pkg-config file
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
+	  $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	  $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 $(BUILD)/libhformat.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libhformat.so $(DESTDIR)$(PREFIX)/lib/libhformat.so.0
+	ln -sf libhformat.so.0 $(DESTDIR)$(PREFIX)/lib/libhformat.so
+	install -m 644 libhformat/include/hformat.h $(DESTDIR)$(PREFIX)/include/
+	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	for m in $(MANS); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/^#define HF_VERSION_STRING "\(.*\)"/\1/p' libhformat/include/hformat.h)|g' \
+	  libhformat/hformat.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hformat.pc
+
+uninstall: ## remove what install put in PREFIX
+	rm -f $(DESTDIR)$(PREFIX)/lib/libhformat.a $(DESTDIR)$(PREFIX)/lib/libhformat.so* \
+	  $(DESTDIR)$(PREFIX)/include/hformat.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/hformat.pc
+	for t in $(TOOLS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$(basename $$t); done
+
+format: ## clang-format the C sources in place
+	clang-format -i libhformat/*.c libhformat/*.h libhformat/include/*.h tools/*.c tools/*.h tests/unit/*.c tests/unit/*.h bench/*.c 2>/dev/null || true
+
+clean: ## remove build outputs
+	rm -rf $(BUILD) build-asan $(BIN)
+
+help: ## list targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
