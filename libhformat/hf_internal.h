@@ -191,6 +191,15 @@ uint64_t hf_pk_buckets(uint64_t count);
  * Returns 1 if valid; else 0 and *bad = offset of the first bad byte. */
 int hf_utf8_valid(const unsigned char *p, size_t len, size_t *bad);
 
+/* ---- base64, RFC 4648 §4 alphabet, '=' padded (hf_base64.c) ------------- */
+
+/* Writes 4*ceil(len/3) characters to out (no NUL); returns that count. */
+size_t hf_base64_encode(const unsigned char *p, size_t len, char *out);
+/* Decodes s[0..len) into out (room for len/4*3 bytes); HF_OK and *outlen,
+ * or HF_E_INPUT on a bad character, length or padding. */
+int hf_base64_decode(const char *s, size_t len, unsigned char *out,
+                     size_t *outlen);
+
 /* ---- Reader internals shared with verify, builder and JSON output ---------
  */
 
