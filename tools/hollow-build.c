@@ -1,0 +1,375 @@
+/*
+ * hollow-build - builds a hollow snapshot from a schema and JSON Lines.
+ *
+ *   extract | hollow-build -s catalog.hsl -b v41.hollow -o v42.hollow
+ *
+ * Nothing is written unless every input line is accepted: the whole input is
+ * added to the builder first, then the snapshot is written in one go (to a
+ * temporary file renamed into place for -o PATH).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hformat.h"
+#include "tool_common.h"
+
+typedef struct build_args {
+  const char *schema_path;
+  const char *base_path;
+  const char *type_name;
+  const char *out_path; /* NULL or "-" = stdout */
+  const char *in_path;  /* NULL or "-" = stdin */
+  uint64_t dataset_version;
+  uint32_t flags;
+  int force;
+  int verbosity; /* 0 quiet, 1 normal, 2 verbose */
+} build_args;
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "Usage: %s -s SCHEMA [options] [INPUT|-]\n"
+          "Builds a hollow snapshot from JSON Lines (one record per line).\n"
+          "\n"
+          "  -s, --schema FILE     schema (.hsl) of the snapshot (required)\n"
+          "  -b, --base FILE       previous snapshot: keep its ordinals\n"
+          "  -t, --type TYPE       type of the input records (default: the\n"
+          "                        first type declared in the schema)\n"
+          "      --version N       dataset version (default: base + 1, or 1)\n"
+          "      --ignore-unknown  skip JSON fields the schema does not have\n"
+          "  -o, --output FILE     publish atomically to FILE ('-' = stdout)\n"
+          "  -f, --force           write binary output to a terminal\n"
+          "  -q, --quiet           print errors only\n"
+          "  -v, --verbose         print a summary to stderr\n"
+          "  -h, --help            print this help and exit\n"
+          "  -V, --version         print the version and exit\n"
+          "\n"
+          "Exit status: 0 written, 2 trouble (usage, rejected input, I/O).\n",
+          tool_prog());
+}
+
+static void print_version(void) {
+  printf("%s %s (libhformat %s, format %d.%d)\n", tool_prog(),
+         HF_VERSION_STRING, hf_version_string(), HF_FORMAT_MAJOR,
+         HF_FORMAT_MINOR);
+}
+
+enum { OPT_IGNORE_UNKNOWN = 256, OPT_VERSION };
+
+/* Parses argv into *a.  Returns -1 to continue, or an exit status. */
+static int parse_args(int argc, char **argv, build_args *a) {
+  static const struct option longs[] = {
+      {"schema", required_argument, NULL, 's'},
+      {"base", required_argument, NULL, 'b'},
+      {"type", required_argument, NULL, 't'},
+      {"output", required_argument, NULL, 'o'},
+      {"force", no_argument, NULL, 'f'},
+      {"quiet", no_argument, NULL, 'q'},
+      {"verbose", no_argument, NULL, 'v'},
+      {"help", no_argument, NULL, 'h'},
+      {"version", optional_argument, NULL, OPT_VERSION},
+      {"dataset-version", required_argument, NULL, OPT_VERSION},
+      {"ignore-unknown", no_argument, NULL, OPT_IGNORE_UNKNOWN},
+      {NULL, 0, NULL, 0}};
+  int c;
+
+  memset(a, 0, sizeof *a);
+  a->verbosity = 1;
+  while ((c = getopt_long(argc, argv, "s:b:t:o:fqvhV", longs, NULL)) != -1) {
+    const char *num;
+    switch (c) {
+    case 's':
+      a->schema_path = optarg;
+      break;
+    case 'b':
+      a->base_path = optarg;
+      break;
+    case 't':
+      a->type_name = optarg;
+      break;
+    case 'o':
+      a->out_path = optarg;
+      break;
+    case 'f':
+      a->force = 1;
+      break;
+    case 'q':
+      a->verbosity = 0;
+      break;
+    case 'v':
+      a->verbosity = 2;
+      break;
+    case 'h':
+      usage(stdout);
+      return tool_close_stdout(TOOL_EXIT_OK);
+    case 'V':
+      print_version();
+      return tool_close_stdout(TOOL_EXIT_OK);
+    case OPT_IGNORE_UNKNOWN:
+      a->flags |= HF_BUILD_IGNORE_UNKNOWN;
+      break;
+    case OPT_VERSION:
+      /* "--version N" / "--version=N" set the dataset version; a bare
+       * "--version" (no decimal number after it) prints the tool version,
+       * like every other tool's -V. */
+      num = optarg;
+      if (num == NULL && optind < argc &&
+          tool_parse_u64(argv[optind], &a->dataset_version) == 0)
+        num = argv[optind++];
+      if (num == NULL) {
+        print_version();
+        return tool_close_stdout(TOOL_EXIT_OK);
+      }
+      if (tool_parse_u64(num, &a->dataset_version) != 0 ||
+          a->dataset_version == 0) {
+        tool_msg(NULL, "--version: not a positive integer: '%s'", num);
+        return TOOL_EXIT_TROUBLE;
+      }
+      break;
+    default:
+      usage(stderr);
+      return TOOL_EXIT_TROUBLE;
+    }
+  }
+  if (a->schema_path == NULL) {
+    tool_msg(NULL, "missing -s SCHEMA");
+    usage(stderr);
+    return TOOL_EXIT_TROUBLE;
+  }
+  if (argc - optind > 1) {
+    tool_msg(NULL, "too many inputs (one JSON Lines file or '-')");
+    usage(stderr);
+    return TOOL_EXIT_TROUBLE;
+  }
+  if (optind < argc)
+    a->in_path = argv[optind];
+  return -1;
+}
+
+static int to_stdout(const build_args *a) {
+  return a->out_path == NULL || strcmp(a->out_path, "-") == 0;
+}
+
+static int load_schema(const char *path, hf_schema **out) {
+  tool_input in;
+  hf_error err;
+  int rc;
+
+  if (tool_input_load(path, &in) != 0)
+    return -1;
+  rc = hf_schema_parse(in.data, in.len, out, &err);
+  tool_input_free(&in);
+  if (rc != HF_OK) {
+    tool_msg_hf(tool_name(path), rc, &err);
+    return -1;
+  }
+  return 0;
+}
+
+static int open_base(const char *path, hf_reader **out) {
+  hf_error err;
+  int rc;
+
+  if (strcmp(path, "-") == 0)
+    rc = hf_reader_open_fd(STDIN_FILENO, NULL, out, &err);
+  else
+    rc = hf_reader_open(path, NULL, out, &err);
+  if (rc == HF_OK)
+    rc = hf_reader_verify(*out, &err);
+  if (rc != HF_OK) {
+    tool_msg_hf(tool_name(path), rc, &err);
+    hf_reader_close(*out);
+    *out = NULL;
+    return -1;
+  }
+  return 0;
+}
+
+static int blank(const char *p, size_t len) {
+  size_t i;
+  for (i = 0; i < len; i++)
+    if (p[i] != ' ' && p[i] != '\t')
+      return 0;
+  return 1;
+}
+
+/* Adds every non-empty line of `in` as a root record of `type`.  Returns
+ * the number of records added, or -1 after printing the first error. */
+static long long add_lines(hf_builder *b, uint32_t type, const tool_input *in,
+                           const char *name) {
+  const char *p = in->data, *end = in->data + in->len;
+  uint64_t line = 0;
+  long long n = 0;
+
+  while (p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *stop = nl != NULL ? nl : end;
+    size_t len = (size_t)(stop - p);
+    hf_error err;
+    int rc;
+
+    line++;
+    if (len > 0 && p[len - 1] == '\r') /* CRLF input */
+      len--;
+    if (!blank(p, len)) {
+      rc = hf_builder_add_json(b, type, p, len, line, &err);
+      if (rc != HF_OK) {
+        /* The line number the tool counted is authoritative: the library
+         * only sees one line at a time. */
+        if (err.code == rc && err.line == 0)
+          err.line = line;
+        if (err.code == rc)
+          err.column = 0;
+        tool_msg_hf(name, rc, &err);
+        return -1;
+      }
+      n++;
+    }
+    p = nl != NULL ? nl + 1 : end;
+  }
+  return n;
+}
+
+static const char *type_name_of(const hf_schema *s, uint32_t t) {
+  hf_type_info ti;
+  return hf_schema_type(s, t, &ti) == HF_OK ? ti.name : "?";
+}
+
+static void summary(const build_args *a, const hf_schema *s, uint32_t type,
+                    long long records, uint64_t state, const hf_reader *base,
+                    double elapsed) {
+  hf_info bi;
+  unsigned long long bytes = 0;
+  const char *out = to_stdout(a) ? "<stdout>" : a->out_path;
+  hf_reader *r = NULL;
+
+  /* Reopen what was written for its size and per-type counts; a file
+   * written to stdout cannot be reread, so only its state is known. */
+  if (!to_stdout(a) && hf_reader_open(a->out_path, NULL, &r, NULL) == HF_OK) {
+    hf_info info;
+    uint32_t t, n = hf_schema_type_count(s);
+    hf_reader_info(r, &info);
+    bytes = info.file_size;
+    fprintf(stderr, "%s: %s: %lld %s records,", tool_prog(), out, records,
+            type_name_of(s, type));
+    for (t = 0; t < n; t++)
+      fprintf(stderr, " %s %lu%s", type_name_of(s, t),
+              (unsigned long)hf_reader_record_count(r, t),
+              t + 1 < n ? "," : ";");
+    fprintf(stderr, " %llu bytes;", bytes);
+    hf_reader_close(r);
+  } else {
+    fprintf(stderr, "%s: %s: %lld %s records, %lu types;", tool_prog(), out,
+            records, type_name_of(s, type),
+            (unsigned long)hf_schema_type_count(s));
+  }
+  fprintf(stderr, " state %016llx", (unsigned long long)state);
+  if (base != NULL) {
+    hf_reader_info(base, &bi);
+    fprintf(stderr, "%s", bi.state == state ? " (unchanged)" : " (changed)");
+  }
+  fprintf(stderr, "; %.3f s\n", elapsed);
+}
+
+static int write_output(const build_args *a, hf_builder *b, uint64_t *state) {
+  hf_error err;
+  int rc;
+
+  if (to_stdout(a)) {
+    rc = hf_builder_write_fd(b, STDOUT_FILENO, state, &err);
+    if (rc != HF_OK) {
+      tool_msg_hf("<stdout>", rc, &err);
+      return -1;
+    }
+    return 0;
+  }
+  rc = hf_builder_write_path(b, a->out_path, state, &err);
+  if (rc != HF_OK) {
+    tool_msg_hf(a->out_path, rc, &err);
+    return -1;
+  }
+  return 0;
+}
+
+static int run(const build_args *a) {
+  const double t0 = tool_now();
+  const char *in_name = tool_name(a->in_path);
+  hf_schema *schema = NULL;
+  hf_reader *base = NULL;
+  hf_builder *b = NULL;
+  hf_build_opts opts;
+  hf_error err;
+  tool_input in;
+  uint32_t type = 0;
+  uint64_t state = 0;
+  long long records = -1;
+  int rc, status = TOOL_EXIT_TROUBLE;
+
+  memset(&in, 0, sizeof in);
+  if (load_schema(a->schema_path, &schema) != 0)
+    goto done;
+  if (a->type_name != NULL) {
+    if (hf_schema_type_find(schema, a->type_name, strlen(a->type_name),
+                            &type) != HF_OK) {
+      tool_msg(a->schema_path, "no type '%s' in the schema", a->type_name);
+      goto done;
+    }
+  } else if (hf_schema_type_count(schema) == 0) {
+    tool_msg(a->schema_path, "the schema declares no type");
+    goto done;
+  }
+  if (a->base_path != NULL && open_base(a->base_path, &base) != 0)
+    goto done;
+
+  memset(&opts, 0, sizeof opts);
+  opts.base = base;
+  opts.dataset_version = a->dataset_version;
+  opts.flags = a->flags;
+  rc = hf_builder_new(schema, &opts, &b, &err);
+  if (rc != HF_OK) {
+    tool_msg_hf(a->base_path != NULL ? a->base_path : a->schema_path, rc, &err);
+    goto done;
+  }
+  if (tool_input_load(a->in_path, &in) != 0)
+    goto done;
+  records = add_lines(b, type, &in, in_name);
+  if (records < 0)
+    goto done;
+  if (write_output(a, b, &state) != 0)
+    goto done;
+  status = TOOL_EXIT_OK;
+  if (a->verbosity >= 2)
+    summary(a, schema, type, records, state, base, tool_now() - t0);
+
+done:
+  tool_input_free(&in);
+  hf_builder_free(b);
+  hf_reader_close(base);
+  hf_schema_free(schema);
+  return status;
+}
+
+int main(int argc, char **argv) {
+  build_args a;
+  int status;
+
+  tool_set_prog(argc > 0 ? argv[0] : "hollow-build");
+  status = parse_args(argc, argv, &a);
+  if (status >= 0)
+    return status;
+  /* Refuse before any work so a forgotten -o fails fast (lz4, zstd). */
+  if (to_stdout(&a) && !a.force && isatty(STDOUT_FILENO)) {
+    tool_msg(NULL, "refusing to write binary output to a terminal "
+                   "(use -o FILE, a pipe, or -f)");
+    return TOOL_EXIT_TROUBLE;
+  }
+  if (a.base_path != NULL && strcmp(a.base_path, "-") == 0 &&
+      (a.in_path == NULL || strcmp(a.in_path, "-") == 0)) {
+    tool_msg(NULL, "the base and the input cannot both be stdin");
+    return TOOL_EXIT_TROUBLE;
+  }
+  status = run(&a);
+  return tool_close_stdout(status);
+}

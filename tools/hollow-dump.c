@@ -1,0 +1,607 @@
+/*
+ * hollow-dump - prints what a hollow file holds: header, schema, statistics,
+ * records as JSON Lines, single records by primary key or ordinal, and the
+ * result of a full verify.
+ *
+ * Several modes may be combined; they always print in this order: header,
+ * schema, stats, records, key, ordinal, verify.  stdout carries only that
+ * output, every message goes to stderr.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hformat.h"
+#include "tool_common.h"
+
+#define MODE_HEADER 0x01u
+#define MODE_SCHEMA 0x02u
+#define MODE_STATS 0x04u
+#define MODE_RECORDS 0x08u
+#define MODE_KEY 0x10u
+#define MODE_ORDINAL 0x20u
+#define MODE_VERIFY 0x40u
+
+#define MAX_KEY_ARGS 64
+
+typedef struct dump_args {
+  unsigned modes;
+  const char *path;
+  const char *type_name;
+  const char *keys[MAX_KEY_ARGS];
+  size_t nkeys;
+  uint32_t ordinal;
+} dump_args;
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "Usage: %s [options] FILE|-\n"
+          "Prints the contents of a hollow file (default: --header).\n"
+          "\n"
+          "      --header        header and section table\n"
+          "      --schema        canonical schema text (input for "
+          "hollow-build -s)\n"
+          "      --stats         records and bytes per type\n"
+          "      --records       records as JSON Lines (default: every root "
+          "type)\n"
+          "  -t, --type TYPE     records of TYPE (implies --records unless "
+          "--key\n"
+          "                      or --ordinal is given)\n"
+          "  -k, --key K[,K...]  the record with that primary key "
+          "(repeatable for\n"
+          "                      composite keys)\n"
+          "  -n, --ordinal N     the record with ordinal N\n"
+          "      --verify        full verify: every checksum and invariant\n"
+          "  -h, --help          print this help and exit\n"
+          "  -V, --version       print the version and exit\n"
+          "\n"
+          "Exit status: 0 success, 1 key or ordinal absent, 2 trouble.\n",
+          tool_prog());
+}
+
+enum { OPT_HEADER = 256, OPT_SCHEMA, OPT_STATS, OPT_RECORDS, OPT_VERIFY };
+
+/* Returns -1 to continue, or an exit status. */
+static int parse_args(int argc, char **argv, dump_args *a) {
+  static const struct option longs[] = {
+      {"header", no_argument, NULL, OPT_HEADER},
+      {"schema", no_argument, NULL, OPT_SCHEMA},
+      {"stats", no_argument, NULL, OPT_STATS},
+      {"records", no_argument, NULL, OPT_RECORDS},
+      {"verify", no_argument, NULL, OPT_VERIFY},
+      {"type", required_argument, NULL, 't'},
+      {"key", required_argument, NULL, 'k'},
+      {"ordinal", required_argument, NULL, 'n'},
+      {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, 'V'},
+      {NULL, 0, NULL, 0}};
+  int c;
+  uint64_t n;
+
+  memset(a, 0, sizeof *a);
+  while ((c = getopt_long(argc, argv, "t:k:n:hV", longs, NULL)) != -1) {
+    switch (c) {
+    case OPT_HEADER:
+      a->modes |= MODE_HEADER;
+      break;
+    case OPT_SCHEMA:
+      a->modes |= MODE_SCHEMA;
+      break;
+    case OPT_STATS:
+      a->modes |= MODE_STATS;
+      break;
+    case OPT_RECORDS:
+      a->modes |= MODE_RECORDS;
+      break;
+    case OPT_VERIFY:
+      a->modes |= MODE_VERIFY;
+      break;
+    case 't':
+      a->type_name = optarg;
+      break;
+    case 'k':
+      if (a->nkeys == MAX_KEY_ARGS) {
+        tool_msg(NULL, "too many --key options (at most %d)", MAX_KEY_ARGS);
+        return TOOL_EXIT_TROUBLE;
+      }
+      a->keys[a->nkeys++] = optarg;
+      a->modes |= MODE_KEY;
+      break;
+    case 'n':
+      if (tool_parse_u64(optarg, &n) != 0 || n >= HF_NO_ORDINAL) {
+        tool_msg(NULL, "--ordinal: not an ordinal: '%s'", optarg);
+        return TOOL_EXIT_TROUBLE;
+      }
+      a->ordinal = (uint32_t)n;
+      a->modes |= MODE_ORDINAL;
+      break;
+    case 'h':
+      usage(stdout);
+      return tool_close_stdout(TOOL_EXIT_OK);
+    case 'V':
+      printf("%s %s (libhformat %s, format %d.%d)\n", tool_prog(),
+             HF_VERSION_STRING, hf_version_string(), HF_FORMAT_MAJOR,
+             HF_FORMAT_MINOR);
+      return tool_close_stdout(TOOL_EXIT_OK);
+    default:
+      usage(stderr);
+      return TOOL_EXIT_TROUBLE;
+    }
+  }
+  if (argc - optind != 1) {
+    tool_msg(NULL, argc == optind ? "missing FILE (or '-' for stdin)"
+                                  : "too many files (one FILE or '-')");
+    usage(stderr);
+    return TOOL_EXIT_TROUBLE;
+  }
+  a->path = argv[optind];
+  if (a->type_name != NULL && !(a->modes & (MODE_KEY | MODE_ORDINAL)))
+    a->modes |= MODE_RECORDS;
+  if (a->modes == 0)
+    a->modes = MODE_HEADER;
+  return -1;
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static const char *type_name_of(const hf_schema *s, uint32_t t) {
+  hf_type_info ti;
+  if (t == HF_NO_TYPE)
+    return "-";
+  return hf_schema_type(s, t, &ti) == HF_OK ? ti.name : "?";
+}
+
+static const char *kind_name(hf_kind k) {
+  switch (k) {
+  case HF_KIND_OBJECT:
+    return "object";
+  case HF_KIND_LIST:
+    return "list";
+  case HF_KIND_SET:
+    return "set";
+  case HF_KIND_MAP:
+    return "map";
+  }
+  return "?";
+}
+
+static const char *blob_kind_name(hf_blob_kind k) {
+  switch (k) {
+  case HF_BLOB_SNAPSHOT:
+    return "snapshot";
+  case HF_BLOB_DELTA:
+    return "delta";
+  case HF_BLOB_REVERSE_DELTA:
+    return "reverse delta";
+  }
+  return "unknown";
+}
+
+/* 1 if some type other than `t` itself references `t`. */
+static int referenced(const hf_schema *s, uint32_t t) {
+  uint32_t u, f, n = hf_schema_type_count(s);
+  for (u = 0; u < n; u++) {
+    hf_type_info ti;
+    if (u == t || hf_schema_type(s, u, &ti) != HF_OK)
+      continue;
+    if (ti.kind != HF_KIND_OBJECT) {
+      if (ti.elem_type == t || ti.value_type == t)
+        return 1;
+      continue;
+    }
+    for (f = 0; f < ti.field_count; f++) {
+      hf_field_info fi;
+      if (hf_schema_field(s, u, f, &fi) == HF_OK && fi.type == HF_FT_REF &&
+          fi.ref_type == t)
+        return 1;
+    }
+  }
+  return 0;
+}
+
+/* The type --key/--ordinal address: --type, else the only root type, else
+ * (for keys) the only keyed root type.  HF_NO_TYPE after a message. */
+static uint32_t target_type(const hf_schema *s, const dump_args *a,
+                            int want_key) {
+  uint32_t t, n = hf_schema_type_count(s), found = HF_NO_TYPE;
+  uint32_t roots = 0, keyed = 0, keyed_type = HF_NO_TYPE;
+
+  if (a->type_name != NULL) {
+    if (hf_schema_type_find(s, a->type_name, strlen(a->type_name), &found) !=
+        HF_OK) {
+      tool_msg(a->path, "no type '%s' in the schema", a->type_name);
+      return HF_NO_TYPE;
+    }
+    return found;
+  }
+  for (t = 0; t < n; t++) {
+    hf_type_info ti;
+    if (referenced(s, t) || hf_schema_type(s, t, &ti) != HF_OK)
+      continue;
+    roots++;
+    found = t;
+    if (ti.kind == HF_KIND_OBJECT && ti.key_count > 0) {
+      keyed++;
+      keyed_type = t;
+    }
+  }
+  if (roots == 1)
+    return found;
+  if (want_key && keyed == 1)
+    return keyed_type;
+  tool_msg(a->path, "%u root types: name one with --type", (unsigned)roots);
+  return HF_NO_TYPE;
+}
+
+/* ---- modes -------------------------------------------------------------- */
+
+static int print_header(const hf_reader *r, const char *name) {
+  const hf_schema *s = hf_reader_schema(r);
+  hf_info info;
+  uint32_t i;
+
+  hf_reader_info(r, &info);
+  printf("file             %s\n", name);
+  /* hf_reader_open() rejects any other magic (FORMAT.md §4). */
+  printf("magic            89 48 4c 57 0d 0a 1a 0a\n");
+  printf("format           %u.%u\n", (unsigned)info.format_major,
+         (unsigned)info.format_minor);
+  printf("kind             %s\n", blob_kind_name(info.kind));
+  printf("file size        %llu\n", (unsigned long long)info.file_size);
+  printf("dataset version  %llu\n", (unsigned long long)info.dataset_version);
+  printf("base state       %016llx\n", (unsigned long long)info.base_state);
+  printf("state            %016llx\n", (unsigned long long)info.state);
+  printf("sections         %lu\n", (unsigned long)info.section_count);
+  printf("%4s  %-9s %-20s %10s %10s  %-16s\n", "#", "kind", "type", "offset",
+         "length", "checksum");
+  for (i = 0; i < info.section_count; i++) {
+    hf_section_info si;
+    hf_error err;
+    int rc = hf_reader_section(r, i, &si);
+    if (rc != HF_OK) {
+      memset(&err, 0, sizeof err);
+      tool_msg_hf(name, rc, &err);
+      return TOOL_EXIT_TROUBLE;
+    }
+    printf("%4lu  %-9s %-20s %10llu %10llu  %016llx\n", (unsigned long)i,
+           hf_section_kind_name(si.kind), type_name_of(s, si.type),
+           (unsigned long long)si.offset, (unsigned long long)si.length,
+           (unsigned long long)si.checksum);
+  }
+  return TOOL_EXIT_OK;
+}
+
+static int print_schema(const hf_reader *r) {
+  const hf_schema *s = hf_reader_schema(r);
+  char probe[1];
+  /* Measured first, like snprintf; never NULL so a strict
+   * implementation need not special-case it. */
+  size_t need = hf_schema_print(s, probe, sizeof probe);
+  char *buf = malloc(need + 1);
+  int rc = TOOL_EXIT_OK;
+
+  if (buf == NULL) {
+    tool_msg(NULL, "out of memory");
+    return TOOL_EXIT_TROUBLE;
+  }
+  hf_schema_print(s, buf, need + 1);
+  if (tool_stdout_write(NULL, buf, need) != 0)
+    rc = TOOL_EXIT_TROUBLE;
+  free(buf);
+  return rc;
+}
+
+/* Section kinds reported per type by --stats, in column order. */
+static const char *const stat_cols[] = {"bitmap", "slots", "heap", "elements",
+                                        "pkindex"};
+#define NSTAT (sizeof stat_cols / sizeof stat_cols[0])
+
+static size_t stat_col(uint32_t kind) {
+  size_t c;
+  for (c = 0; c < NSTAT; c++)
+    if (strcmp(hf_section_kind_name(kind), stat_cols[c]) == 0)
+      return c;
+  return NSTAT;
+}
+
+static int print_stats(const hf_reader *r, const char *name) {
+  const hf_schema *s = hf_reader_schema(r);
+  const uint32_t ntypes = hf_schema_type_count(s);
+  uint64_t(*bytes)[NSTAT + 1] = calloc(ntypes + 1u, sizeof *bytes);
+  uint64_t sum[NSTAT + 1], global = 0, table_end, sections = 0;
+  unsigned long long records = 0;
+  hf_info info;
+  uint32_t i, t;
+  size_t c;
+
+  if (bytes == NULL) {
+    tool_msg(NULL, "out of memory");
+    return TOOL_EXIT_TROUBLE;
+  }
+  memset(sum, 0, sizeof sum);
+  hf_reader_info(r, &info);
+  for (i = 0; i < info.section_count; i++) {
+    hf_section_info si;
+    if (hf_reader_section(r, i, &si) != HF_OK) {
+      tool_msg(name, "cannot read section %lu", (unsigned long)i);
+      free(bytes);
+      return TOOL_EXIT_TROUBLE;
+    }
+    sections += si.length;
+    if (si.type < ntypes) {
+      c = stat_col(si.kind);
+      bytes[si.type][c] += si.length;
+      bytes[si.type][NSTAT] += si.length;
+      sum[c] += si.length;
+      sum[NSTAT] += si.length;
+    } else {
+      global += si.length;
+    }
+  }
+  printf("%-20s %-6s %9s %9s", "type", "kind", "records", "ordinals");
+  for (c = 0; c < NSTAT; c++)
+    printf(" %9s", stat_cols[c]);
+  printf(" %10s\n", "bytes");
+  for (t = 0; t < ntypes; t++) {
+    hf_type_info ti;
+    const uint32_t n = hf_reader_record_count(r, t);
+    if (hf_schema_type(s, t, &ti) != HF_OK)
+      continue;
+    records += n;
+    printf("%-20s %-6s %9lu %9lu", ti.name, kind_name(ti.kind),
+           (unsigned long)n, (unsigned long)hf_reader_ordinal_limit(r, t));
+    for (c = 0; c < NSTAT; c++)
+      printf(" %9llu", (unsigned long long)bytes[t][c]);
+    printf(" %10llu\n", (unsigned long long)bytes[t][NSTAT]);
+  }
+  printf("%-20s %-6s %9llu %9s", "total", "", records, "");
+  for (c = 0; c < NSTAT; c++)
+    printf(" %9llu", (unsigned long long)sum[c]);
+  printf(" %10llu\n", (unsigned long long)sum[NSTAT]);
+  /* The rest of the file: header and section table, schema and type table,
+   * and the zero padding that keeps every section 8-aligned. */
+  table_end = 64u + 32u * (uint64_t)info.section_count;
+  printf("header+table %llu, schema+types %llu, padding %llu, file %llu "
+         "bytes\n",
+         (unsigned long long)table_end, (unsigned long long)global,
+         (unsigned long long)(info.file_size >= table_end + sections
+                                  ? info.file_size - table_end - sections
+                                  : 0),
+         (unsigned long long)info.file_size);
+  free(bytes);
+  return TOOL_EXIT_OK;
+}
+
+static int write_record(const hf_reader *r, uint32_t type, uint32_t ordinal,
+                        const char *name) {
+  hf_error err;
+  int rc =
+      hf_json_write_record(r, type, ordinal, tool_stdout_write, NULL, &err);
+  if (rc == HF_OK && tool_stdout_write(NULL, "\n", 1) != 0)
+    rc = HF_E_IO;
+  if (rc != HF_OK) {
+    if (rc == HF_E_IO && ferror(stdout))
+      tool_msg_errno("<stdout>", "write error");
+    else
+      tool_msg_hf(name, rc, &err);
+    return TOOL_EXIT_TROUBLE;
+  }
+  return TOOL_EXIT_OK;
+}
+
+static int write_type(const hf_reader *r, uint32_t t, const char *name) {
+  uint32_t o;
+  for (o = hf_reader_next(r, t, 0); o != HF_NO_ORDINAL;
+       o = hf_reader_next(r, t, o + 1)) {
+    if (write_record(r, t, o, name) != TOOL_EXIT_OK)
+      return TOOL_EXIT_TROUBLE;
+    if (o == HF_NO_ORDINAL - 1)
+      break;
+  }
+  return TOOL_EXIT_OK;
+}
+
+static int print_records(const hf_reader *r, const dump_args *a) {
+  const hf_schema *s = hf_reader_schema(r);
+  uint32_t t, n = hf_schema_type_count(s);
+
+  if (a->type_name != NULL) {
+    if (hf_schema_type_find(s, a->type_name, strlen(a->type_name), &t) !=
+        HF_OK) {
+      tool_msg(a->path, "no type '%s' in the schema", a->type_name);
+      return TOOL_EXIT_TROUBLE;
+    }
+    return write_type(r, t, tool_name(a->path));
+  }
+  for (t = 0; t < n; t++)
+    if (!referenced(s, t) &&
+        write_type(r, t, tool_name(a->path)) != TOOL_EXIT_OK)
+      return TOOL_EXIT_TROUBLE;
+  return TOOL_EXIT_OK;
+}
+
+/* Splits the --key arguments into key parts: taken as they are when their
+ * number matches the key, else a single argument is split at commas. */
+static int key_parts(const dump_args *a, uint32_t want, char *buf,
+                     const char **parts, size_t *n) {
+  char *p;
+  if (a->nkeys == want) {
+    memcpy(parts, a->keys, a->nkeys * sizeof *parts);
+    *n = a->nkeys;
+    return 0;
+  }
+  if (a->nkeys != 1)
+    return -1;
+  *n = 0;
+  for (p = buf;;) {
+    char *comma = strchr(p, ',');
+    if (*n == MAX_KEY_ARGS)
+      return -1;
+    parts[(*n)++] = p;
+    if (comma == NULL)
+      break;
+    *comma = '\0';
+    p = comma + 1;
+  }
+  return *n == want ? 0 : -1;
+}
+
+static int print_key(const hf_reader *r, const dump_args *a) {
+  const hf_schema *s = hf_reader_schema(r);
+  const char *name = tool_name(a->path);
+  const char *parts[MAX_KEY_ARGS];
+  uint32_t t = target_type(s, a, 1);
+  hf_type_info ti;
+  hf_record rec;
+  hf_error err;
+  size_t n = 0;
+  char *buf;
+  int rc;
+
+  if (t == HF_NO_TYPE)
+    return TOOL_EXIT_TROUBLE;
+  if (hf_schema_type(s, t, &ti) != HF_OK || ti.kind != HF_KIND_OBJECT ||
+      ti.key_count == 0) {
+    tool_msg(name, "type %s has no primary key", type_name_of(s, t));
+    return TOOL_EXIT_TROUBLE;
+  }
+  buf = a->nkeys == 1 ? malloc(strlen(a->keys[0]) + 1) : NULL;
+  if (a->nkeys == 1 && buf == NULL) {
+    tool_msg(NULL, "out of memory");
+    return TOOL_EXIT_TROUBLE;
+  }
+  if (buf != NULL)
+    strcpy(buf, a->keys[0]);
+  if (key_parts(a, ti.key_count, buf, parts, &n) != 0) {
+    tool_msg(name,
+             "the primary key of %s has %lu part%s: give them as "
+             "--key A --key B or --key A,B",
+             ti.name, (unsigned long)ti.key_count,
+             ti.key_count == 1 ? "" : "s");
+    free(buf);
+    return TOOL_EXIT_TROUBLE;
+  }
+  rc = hf_reader_find_text(r, t, parts, n, &rec, &err);
+  if (rc == HF_NOTFOUND) {
+    size_t i;
+    char shown[512];
+    size_t used = 0;
+    shown[0] = '\0';
+    for (i = 0; i < n && used < sizeof shown; i++) {
+      int k = snprintf(shown + used, sizeof shown - used, "%s%s",
+                       i > 0 ? "," : "", parts[i]);
+      used += k > 0 ? (size_t)k : 0;
+    }
+    tool_msg(name, "no %s with key %s", ti.name, shown);
+    free(buf);
+    return TOOL_EXIT_NO;
+  }
+  free(buf);
+  if (rc != HF_OK) {
+    tool_msg_hf(name, rc, &err);
+    return TOOL_EXIT_TROUBLE;
+  }
+  return write_record(r, t, rec.ordinal, name);
+}
+
+static int print_ordinal(const hf_reader *r, const dump_args *a) {
+  const hf_schema *s = hf_reader_schema(r);
+  const char *name = tool_name(a->path);
+  uint32_t t = target_type(s, a, 0);
+
+  if (t == HF_NO_TYPE)
+    return TOOL_EXIT_TROUBLE;
+  if (hf_reader_next(r, t, a->ordinal) != a->ordinal) {
+    tool_msg(name, "no %s with ordinal %lu", type_name_of(s, t),
+             (unsigned long)a->ordinal);
+    return TOOL_EXIT_NO;
+  }
+  return write_record(r, t, a->ordinal, name);
+}
+
+static int print_verify(const hf_reader *r, const char *name) {
+  const hf_schema *s = hf_reader_schema(r);
+  hf_error err;
+  hf_info info;
+  unsigned long long records = 0;
+  uint32_t t, n = hf_schema_type_count(s);
+  int rc = hf_reader_verify(r, &err);
+
+  if (rc != HF_OK) {
+    tool_msg_hf(name, rc, &err);
+    return TOOL_EXIT_TROUBLE;
+  }
+  hf_reader_info(r, &info);
+  for (t = 0; t < n; t++)
+    records += hf_reader_record_count(r, t);
+  printf("OK: %lu types, %llu records, %lu sections, %llu bytes\n",
+         (unsigned long)n, records, (unsigned long)info.section_count,
+         (unsigned long long)info.file_size);
+  return TOOL_EXIT_OK;
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+/* Combines statuses: trouble beats a negative answer beats success. */
+static int worst(int a, int b) {
+  return a > b ? a : b;
+}
+
+static int run(const dump_args *a) {
+  const char *name = tool_name(a->path);
+  hf_reader *r = NULL;
+  hf_error err;
+  int rc, status = TOOL_EXIT_OK, printed = 0;
+
+  if (strcmp(a->path, "-") == 0)
+    rc = hf_reader_open_fd(STDIN_FILENO, NULL, &r, &err);
+  else
+    rc = hf_reader_open(a->path, NULL, &r, &err);
+  if (rc != HF_OK) {
+    tool_msg_hf(name, rc, &err);
+    return TOOL_EXIT_TROUBLE;
+  }
+#define SEPARATE() (printed++ > 0 ? (void)putchar('\n') : (void)0)
+  if (a->modes & MODE_HEADER) {
+    SEPARATE();
+    status = worst(status, print_header(r, name));
+  }
+  if ((a->modes & MODE_SCHEMA) && status < TOOL_EXIT_TROUBLE) {
+    SEPARATE();
+    status = worst(status, print_schema(r));
+  }
+  if ((a->modes & MODE_STATS) && status < TOOL_EXIT_TROUBLE) {
+    SEPARATE();
+    status = worst(status, print_stats(r, name));
+  }
+  /* Records are JSON Lines: no separator, so they stay feedable. */
+  if ((a->modes & MODE_RECORDS) && status < TOOL_EXIT_TROUBLE)
+    status = worst(status, print_records(r, a));
+  if ((a->modes & MODE_KEY) && status < TOOL_EXIT_TROUBLE)
+    status = worst(status, print_key(r, a));
+  if ((a->modes & MODE_ORDINAL) && status < TOOL_EXIT_TROUBLE)
+    status = worst(status, print_ordinal(r, a));
+  if ((a->modes & MODE_VERIFY) && status < TOOL_EXIT_TROUBLE) {
+    if (a->modes & (MODE_HEADER | MODE_SCHEMA | MODE_STATS))
+      SEPARATE();
+    status = worst(status, print_verify(r, name));
+  }
+#undef SEPARATE
+  hf_reader_close(r);
+  return status;
+}
+
+int main(int argc, char **argv) {
+  dump_args a;
+  int status;
+
+  tool_set_prog(argc > 0 ? argv[0] : "hollow-dump");
+  status = parse_args(argc, argv, &a);
+  if (status >= 0)
+    return status;
+  tool_stdout_buffered();
+  status = run(&a);
+  return tool_close_stdout(status);
+}
