@@ -82,6 +82,11 @@ void tool_msg_hf(const char *file, int rc, const hf_error *err) {
   if (rc == HF_E_IO && saved != 0 && strstr(msg, strerror(saved)) == NULL)
     why = strerror(saved);
   if (err != NULL && err->code == rc && err->line > 0) {
+    /* Messages may already open with "line L, column C: " (SCHEMA.md §0.4);
+     * the tool prints the position as file:L:C, so drop the prose form. */
+    const char *colon = strstr(msg, ": ");
+    if (strncmp(msg, "line ", 5) == 0 && colon != NULL)
+      msg = colon + 2;
     if (err->column > 0)
       snprintf(where, sizeof where, ":%llu:%lu", (unsigned long long)err->line,
                (unsigned long)err->column);
