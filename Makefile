@@ -130,3 +130,43 @@ clean: ## remove build outputs
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+
+# ---- Snapshot benches: bench/bench_lookup.c, bench/bench_open.c ------------
+# Every bench/*.c program except the JSON bench's own (datagen, bench_json*)
+# and the shared helper.  Built with the default OPT (-O2 -g): never take
+# figures from a sanitizer build.
+BENCH_SNAP_SRCS = $(filter-out bench/datagen.c bench/bench_json%.c \
+                    bench/bench_util.c,$(sort $(wildcard bench/*.c)))
+BENCH_SNAP      = $(BENCH_SNAP_SRCS:bench/%.c=$(BUILD)/bench/%)
+BENCH_DATAGEN   = $(BUILD)/bench/snapshot-datagen
+BENCH_N        ?= 1000000
+
+.PHONY: bench bench-smoke bench-programs
+
+bench-programs: $(BENCH_SNAP) $(BENCH_DATAGEN) ## build the snapshot bench programs
+
+$(BUILD)/bench/bench_util.o: bench/bench_util.c bench/bench_util.h \
+                             libhformat/include/hformat.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(CPPFLAGS) -Ibench $(CFLAGS) -c -o $@ $<
+
+$(BENCH_SNAP): $(BUILD)/bench/%: bench/%.c bench/bench_util.h \
+               $(BUILD)/bench/bench_util.o $(BUILD)/libhformat.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(CPPFLAGS) -Ibench $(CFLAGS) -o $@ $< \
+	  $(BUILD)/bench/bench_util.o $(BUILD)/libhformat.a $(LDFLAGS) $(LDLIBS) -lm
+
+# A private build of the shared generator, so this section needs no rule
+# from the JSON bench's.
+$(BENCH_DATAGEN): bench/datagen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(CPPFLAGS) $(CFLAGS) -o $@ $<
+
+bench: all bench-programs ## snapshot benches on 1M records (minutes): build, sizes, open, lookups
+	@sh bench/run_snapshot.sh -n $(BENCH_N) -m 10000 -b $(BIN) \
+	  -p $(BUILD)/bench -g $(BENCH_DATAGEN)
+
+bench-smoke: all bench-programs ## the snapshot benches on 10,000 records, in seconds
+	@sh bench/run_snapshot.sh -q -n 10000 -m 1000 -b $(BIN) \
+	  -p $(BUILD)/bench -g $(BENCH_DATAGEN) -w $(BUILD)/bench/smoke >/dev/null
+	@echo "bench-smoke: all snapshot bench programs ran"
