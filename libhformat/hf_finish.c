@@ -1,0 +1,743 @@
+/*
+ * hf_finish.c - turns the builder's stores into a canonical snapshot:
+ * reachability and order of first appearance from the roots, ordinal
+ * assignment against an optional base (FORMAT.md §6.8), then the header,
+ * section table and sections of §4-§6, rendered into one buffer.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "hf_builder_internal.h"
+
+/* Per-type result of ordinal assignment. */
+typedef struct tfin {
+  uint32_t *ord; /* per builder id: final ordinal, or HF_B_NOID */
+  uint32_t *seq; /* reachable ids in order of first appearance */
+  uint32_t nseq;
+  uint32_t *byord; /* per ordinal < limit: builder id, or HF_B_NOID */
+  uint32_t limit;  /* ordinal_limit */
+} tfin;
+
+/* Reached but not yet given an ordinal (ordinals stay below 2^31). */
+#define VISITED (HF_B_NOID - 1)
+
+typedef struct fin {
+  hf_builder *b;
+  tfin *t;
+  hf_error *err;
+  unsigned char *scratch; /* content of one record in final form */
+  size_t scratch_cap;
+} fin;
+
+static int grow_buf(unsigned char **p, size_t *cap, size_t need) {
+  size_t ncap = *cap ? *cap : 256;
+  unsigned char *np;
+  if (need <= *cap)
+    return HF_OK;
+  while (ncap < need) {
+    if (ncap > SIZE_MAX / 2)
+      return HF_E_NOMEM;
+    ncap *= 2;
+  }
+  np = realloc(*p, ncap);
+  if (np == NULL)
+    return HF_E_NOMEM;
+  *p = np;
+  *cap = ncap;
+  return HF_OK;
+}
+
+static int nomem(fin *F) {
+  return hf_fail(F->err, HF_E_NOMEM, UINT64_MAX, "out of memory");
+}
+
+/* ---- Sorting small arrays ------------------------------------------------ */
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return (x > y) - (x < y);
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Most sets and maps are small: insertion sort beats qsort's call cost. */
+static void sort_u32(uint32_t *v, size_t n) {
+  size_t i, j;
+  if (n > 16) {
+    qsort(v, n, sizeof *v, cmp_u32);
+    return;
+  }
+  for (i = 1; i < n; i++) {
+    uint32_t x = v[i];
+    for (j = i; j > 0 && v[j - 1] > x; j--)
+      v[j] = v[j - 1];
+    v[j] = x;
+  }
+}
+
+static void sort_u64(uint64_t *v, size_t n) {
+  size_t i, j;
+  if (n > 16) {
+    qsort(v, n, sizeof *v, cmp_u64);
+    return;
+  }
+  for (i = 1; i < n; i++) {
+    uint64_t x = v[i];
+    for (j = i; j > 0 && v[j - 1] > x; j--)
+      v[j] = v[j - 1];
+    v[j] = x;
+  }
+}
+
+/* ---- Reachability and first appearance ----------------------------------- */
+
+typedef struct dfs_item {
+  uint32_t type, id;
+  uint64_t next; /* next field / element (maps: 2*entry + 0 key, + 1 value) */
+} dfs_item;
+
+/* Child number `*cur` onwards of a record: the next reference, in order
+ * (fields in declaration order, elements in order, key before value).
+ * Returns 0 when there is none. */
+static int next_child(const hf_builder *b, const dfs_item *it, uint64_t *cur,
+                      hf_ref *child) {
+  const hf_type_def *t = &b->schema->types[it->type];
+  size_t len;
+  const unsigned char *blob =
+      hf_bstore_blob(&b->stores[it->type], it->id, &len);
+  if (t->kind == HF_KIND_OBJECT) {
+    for (; *cur < t->nfields; (*cur)++) {
+      uint32_t f = (uint32_t)*cur;
+      const hf_field_def *fd = &t->fields[f];
+      if (fd->type != HF_FT_REF ||
+          !(blob[t->present_off + f / 8] & (1u << (f % 8))))
+        continue;
+      child->type = fd->ref_type;
+      child->id = hf_le32(blob + fd->offset);
+      (*cur)++;
+      return 1;
+    }
+    return 0;
+  }
+  if (*cur >= len / 4)
+    return 0;
+  memcpy(&child->id, blob + *cur * 4, 4);
+  child->type =
+      t->kind == HF_KIND_MAP && (*cur & 1) ? t->value_type : t->elem_type;
+  (*cur)++;
+  return 1;
+}
+
+/* Appends id to the appearance order of its type, once. */
+static int visit(fin *F, hf_ref r, dfs_item **stack, size_t *sp, size_t *cap) {
+  tfin *tf = &F->t[r.type];
+  if (tf->ord[r.id] != HF_B_NOID)
+    return 0;
+  tf->ord[r.id] = VISITED;
+  tf->seq[tf->nseq++] = r.id;
+  if (*sp == *cap) {
+    size_t ncap = *cap ? 2 * *cap : 64;
+    dfs_item *ns = realloc(*stack, ncap * sizeof *ns);
+    if (ns == NULL)
+      return HF_E_NOMEM;
+    *stack = ns;
+    *cap = ncap;
+  }
+  (*stack)[*sp].type = r.type;
+  (*stack)[*sp].id = r.id;
+  (*stack)[*sp].next = 0;
+  (*sp)++;
+  return 0;
+}
+
+/* Depth first from each root in order; a type never contains itself, so
+ * the first visit of a record is its first appearance (§6.8). */
+static int traverse(fin *F) {
+  hf_builder *b = F->b;
+  dfs_item *stack = NULL;
+  size_t sp = 0, cap = 0, r;
+  int rc = HF_OK;
+  for (r = 0; r < b->nroots && rc == HF_OK; r++) {
+    rc = visit(F, b->roots[r], &stack, &sp, &cap);
+    while (sp > 0 && rc == HF_OK) {
+      hf_ref child;
+      dfs_item *it = &stack[sp - 1];
+      if (!next_child(b, it, &it->next, &child))
+        sp--;
+      else
+        rc = visit(F, child, &stack, &sp, &cap);
+    }
+  }
+  free(stack);
+  return rc == HF_OK ? HF_OK : nomem(F);
+}
+
+/* ---- Final content, for matching unkeyed records against the base ------- */
+
+/* Renders record `id` of `type` with references mapped to final ordinals
+ * into F->scratch: object slots with relative string offsets followed by
+ * the strings; collections as u32le ordinals, sets ascending, maps ascending
+ * by key.  Types referenced are already final (topological order). */
+static int final_content(fin *F, uint32_t type, uint32_t id, size_t *outlen) {
+  const hf_builder *b = F->b;
+  const hf_type_def *t = &b->schema->types[type];
+  size_t len, i;
+  const unsigned char *blob = hf_bstore_blob(&b->stores[type], id, &len);
+  if (grow_buf(&F->scratch, &F->scratch_cap, len + 8))
+    return HF_E_NOMEM;
+  *outlen = len;
+  if (t->kind == HF_KIND_OBJECT) {
+    uint32_t f;
+    memcpy(F->scratch, blob, len);
+    for (f = 0; f < t->nfields; f++) {
+      const hf_field_def *fd = &t->fields[f];
+      if (fd->type == HF_FT_REF &&
+          (blob[t->present_off + f / 8] & (1u << (f % 8))))
+        hf_put32(F->scratch + fd->offset,
+                 F->t[fd->ref_type].ord[hf_le32(blob + fd->offset)]);
+    }
+    return HF_OK;
+  }
+  if (t->kind == HF_KIND_MAP) {
+    uint64_t *pairs = (uint64_t *)(void *)F->scratch;
+    const tfin *kt = &F->t[t->elem_type], *vt = &F->t[t->value_type];
+    for (i = 0; i < len / 8; i++) {
+      uint32_t k, v;
+      memcpy(&k, blob + 8 * i, 4);
+      memcpy(&v, blob + 8 * i + 4, 4);
+      pairs[i] = (uint64_t)kt->ord[k] << 32 | vt->ord[v];
+    }
+    sort_u64(pairs, len / 8);
+    for (i = 0; i < len / 8; i++) {
+      uint64_t p = pairs[i];
+      hf_put32(F->scratch + 8 * i, (uint32_t)(p >> 32));
+      hf_put32(F->scratch + 8 * i + 4, (uint32_t)p);
+    }
+    return HF_OK;
+  } else {
+    uint32_t *el = (uint32_t *)(void *)F->scratch;
+    const tfin *et = &F->t[t->elem_type];
+    for (i = 0; i < len / 4; i++) {
+      uint32_t e;
+      memcpy(&e, blob + 4 * i, 4);
+      el[i] = et->ord[e];
+    }
+    if (t->kind == HF_KIND_SET)
+      sort_u32(el, len / 4);
+    for (i = 0; i < len / 4; i++)
+      hf_put32(F->scratch + 4 * i, el[i]);
+  }
+  return HF_OK;
+}
+
+/* Base record o of `type` in the same form, into *buf. */
+static int base_content(fin *F, uint32_t type, uint32_t o, unsigned char **buf,
+                        size_t *cap, size_t *outlen) {
+  const hf_reader *base = F->b->base;
+  const hf_type_def *t = &F->b->schema->types[type];
+  int rc;
+  if (t->kind == HF_KIND_OBJECT) {
+    hf_record rec;
+    size_t pos = t->slot_width;
+    uint32_t f;
+    rc = hf_reader_record(base, type, o, &rec);
+    if (rc != HF_OK)
+      return rc < 0 ? rc : HF_E_CORRUPT;
+    if (grow_buf(buf, cap, pos))
+      return HF_E_NOMEM;
+    memcpy(*buf, rec.slot, pos);
+    for (f = 0; f < t->nfields; f++) {
+      const hf_field_def *fd = &t->fields[f];
+      hf_view v;
+      if (fd->type != HF_FT_STRING && fd->type != HF_FT_BYTES)
+        continue;
+      rc = fd->type == HF_FT_STRING ? hf_record_string(&rec, f, &v)
+                                    : hf_record_bytes(&rec, f, &v);
+      if (rc == HF_NULL)
+        continue;
+      if (rc != HF_OK)
+        return rc;
+      if (grow_buf(buf, cap, pos + v.len))
+        return HF_E_NOMEM;
+      if (v.len > 0)
+        memcpy(*buf + pos, v.ptr, v.len);
+      hf_put64(*buf + fd->offset, (uint64_t)(pos - t->slot_width) |
+                                      (uint64_t)v.len << HF_STR_OFF_BITS);
+      pos += v.len;
+    }
+    *outlen = pos;
+  } else {
+    hf_coll c;
+    uint64_t i, n;
+    size_t w = t->kind == HF_KIND_MAP ? 8 : 4;
+    rc = hf_reader_coll(base, type, o, &c);
+    if (rc != HF_OK)
+      return rc < 0 ? rc : HF_E_CORRUPT;
+    n = c.n;
+    if (n > SIZE_MAX / w || grow_buf(buf, cap, (size_t)n * w))
+      return HF_E_NOMEM;
+    for (i = 0; i < n; i++) {
+      if (w == 8) {
+        hf_put32(*buf + 8 * i, hf_coll_key(&c, i));
+        hf_put32(*buf + 8 * i + 4, hf_coll_value(&c, i));
+      } else {
+        hf_put32(*buf + 4 * i, hf_coll_elem(&c, i));
+      }
+    }
+    *outlen = (size_t)n * w;
+  }
+  return HF_OK;
+}
+
+static int base_fail(fin *F, uint32_t type, uint32_t o, int rc) {
+  return hf_fail(F->err, rc, UINT64_MAX, "base: %s record %" PRIu32 ": %s",
+                 F->b->schema->types[type].name, o, hf_strerror(rc));
+}
+
+/* Unkeyed records whose final content equals a base record's keep its
+ * ordinal: hash every base record of the type, then probe with each new
+ * record's final content. */
+static int keep_unkeyed(fin *F, uint32_t type, unsigned char *used) {
+  const hf_reader *base = F->b->base;
+  tfin *tf = &F->t[type];
+  uint32_t nbase = hf_reader_record_count(base, type), o, i;
+  uint64_t size = 2, mask;
+  uint32_t *tab;
+  uint64_t *hs;
+  unsigned char *bb = NULL;
+  size_t bcap = 0, blen, len;
+  int rc = HF_OK;
+  while (size < 2 * (uint64_t)nbase)
+    size *= 2;
+  mask = size - 1;
+  tab = malloc((size_t)size * sizeof *tab);
+  hs = malloc((size_t)size * sizeof *hs);
+  if (tab == NULL || hs == NULL) {
+    rc = nomem(F);
+    goto out;
+  }
+  memset(tab, 0xFF, (size_t)size * sizeof *tab);
+  for (o = hf_reader_next(base, type, 0); o != HF_NO_ORDINAL && nbase > 0;
+       o = hf_reader_next(base, type, o + 1), nbase--) {
+    uint64_t h, j;
+    rc = base_content(F, type, o, &bb, &bcap, &blen);
+    if (rc != HF_OK) {
+      rc = base_fail(F, type, o, rc);
+      goto out;
+    }
+    h = hf_xxh3(bb, blen);
+    for (j = h & mask; tab[j] != HF_B_NOID; j = (j + 1) & mask)
+      ;
+    tab[j] = o;
+    hs[j] = h;
+  }
+  for (i = 0; i < tf->nseq; i++) {
+    uint32_t id = tf->seq[i];
+    uint64_t h, j;
+    if (final_content(F, type, id, &len) != HF_OK) {
+      rc = nomem(F);
+      goto out;
+    }
+    h = hf_xxh3(F->scratch, len);
+    for (j = h & mask; tab[j] != HF_B_NOID; j = (j + 1) & mask) {
+      uint32_t bo = tab[j];
+      if (hs[j] != h || (used[bo / 8] & (1u << (bo % 8))))
+        continue;
+      rc = base_content(F, type, bo, &bb, &bcap, &blen);
+      if (rc != HF_OK) {
+        rc = base_fail(F, type, bo, rc);
+        goto out;
+      }
+      if (blen == len && memcmp(bb, F->scratch, len) == 0) {
+        tf->ord[id] = bo;
+        used[bo / 8] |= (unsigned char)(1u << (bo % 8));
+        break;
+      }
+    }
+  }
+out:
+  free(tab);
+  free(hs);
+  free(bb);
+  return rc;
+}
+
+/* Keyed records whose key is in the base keep its ordinal. */
+static int keep_keyed(fin *F, uint32_t type, uint32_t base_limit,
+                      unsigned char *used) {
+  const hf_builder *b = F->b;
+  const hf_type_def *t = &b->schema->types[type];
+  tfin *tf = &F->t[type];
+  hf_value kv[HF_MAX_KEYS];
+  uint32_t i, nullk;
+  for (i = 0; i < tf->nseq; i++) {
+    uint32_t id = tf->seq[i], o;
+    size_t len;
+    hf_record rec;
+    int rc;
+    hf_bkey_values(b, type, hf_bstore_blob(&b->stores[type], id, &len), kv,
+                   &nullk);
+    rc = hf_reader_find(b->base, type, kv, t->nkeys, &rec);
+    if (rc == HF_NOTFOUND)
+      continue;
+    if (rc != HF_OK)
+      return hf_fail(F->err, rc, UINT64_MAX, "base: key lookup in %s: %s",
+                     t->name, hf_strerror(rc));
+    o = rec.ordinal;
+    if (o >= base_limit || (used[o / 8] & (1u << (o % 8))))
+      continue; /* only a corrupt base gets here; the record is new */
+    tf->ord[id] = o;
+    used[o / 8] |= (unsigned char)(1u << (o % 8));
+  }
+  return HF_OK;
+}
+
+/* §6.8 for one type, after all the types it references. */
+static int assign_type(fin *F, uint32_t type) {
+  const hf_builder *b = F->b;
+  const hf_type_def *t = &b->schema->types[type];
+  tfin *tf = &F->t[type];
+  uint32_t base_limit = 0, i, o = 0, limit = 0;
+  unsigned char *used;
+  int rc = HF_OK;
+  if (b->base != NULL)
+    base_limit = hf_reader_ordinal_limit(b->base, type);
+  used = calloc((size_t)base_limit / 8 + 1, 1);
+  if (used == NULL)
+    return nomem(F);
+  if (b->base != NULL && base_limit > 0 && tf->nseq > 0) {
+    if (t->kind == HF_KIND_OBJECT && t->nkeys > 0)
+      rc = keep_keyed(F, type, base_limit, used);
+    else
+      rc = keep_unkeyed(F, type, used);
+  }
+  for (i = 0; i < tf->nseq && rc == HF_OK; i++) {
+    uint32_t id = tf->seq[i];
+    if (tf->ord[id] == VISITED) {
+      while (o < base_limit && (used[o / 8] & (1u << (o % 8))))
+        o++;
+      if (o >= HF_MAX_ORDINALS) {
+        rc = hf_fail(F->err, HF_E_LIMIT, UINT64_MAX, "%s: ordinals exceed %u",
+                     t->name, HF_MAX_ORDINALS);
+        break;
+      }
+      tf->ord[id] = o++;
+    }
+    if (tf->ord[id] + 1 > limit)
+      limit = tf->ord[id] + 1;
+  }
+  free(used);
+  if (rc != HF_OK)
+    return rc;
+  tf->limit = limit;
+  tf->byord = malloc(((size_t)limit + 1) * sizeof *tf->byord);
+  if (tf->byord == NULL)
+    return nomem(F);
+  memset(tf->byord, 0xFF, ((size_t)limit + 1) * sizeof *tf->byord);
+  for (i = 0; i < tf->nseq; i++)
+    tf->byord[tf->ord[tf->seq[i]]] = tf->seq[i];
+  return HF_OK;
+}
+
+/* ---- Section layout --------------------------------------------------------
+ */
+
+typedef struct sec {
+  uint32_t kind, type;
+  uint64_t off, len;
+} sec;
+
+/* Lengths of a type's sections, in §5.3 order; returns how many. */
+static int type_sections(fin *F, uint32_t type, sec *s) {
+  const hf_builder *b = F->b;
+  const hf_type_def *t = &b->schema->types[type];
+  const hf_bstore *st = &b->stores[type];
+  const tfin *tf = &F->t[type];
+  uint64_t var = 0;
+  uint32_t i;
+  int n = 0;
+  for (i = 0; i < tf->nseq; i++) {
+    uint32_t id = tf->seq[i];
+    var += st->off[id + 1] - st->off[id];
+  }
+  s[n].kind = HF_SEC_BITMAP;
+  s[n++].len = ((uint64_t)tf->limit + 63) / 64 * 8;
+  s[n].kind = HF_SEC_SLOTS;
+  s[n++].len = (uint64_t)tf->limit * t->slot_width;
+  if (t->kind == HF_KIND_OBJECT) {
+    var -= (uint64_t)tf->nseq * t->slot_width;
+    if (var > HF_MAX_HEAP)
+      return hf_fail(F->err, HF_E_LIMIT, UINT64_MAX,
+                     "%s: heap of %" PRIu64 " bytes exceeds 2^40-1", t->name,
+                     var);
+    s[n].kind = HF_SEC_HEAP;
+    s[n++].len = var;
+    if (t->nkeys > 0) {
+      s[n].kind = HF_SEC_PKINDEX;
+      s[n++].len = hf_pk_buckets(tf->nseq) * HF_PK_BUCKET_SIZE;
+    }
+  } else {
+    s[n].kind = HF_SEC_ELEMENTS;
+    s[n++].len = var;
+  }
+  for (i = 0; i < (uint32_t)n; i++)
+    s[i].type = type;
+  return n;
+}
+
+/* ---- Section contents ------------------------------------------------------
+ */
+
+static void emit_bitmap(const tfin *tf, unsigned char *p) {
+  uint32_t i;
+  for (i = 0; i < tf->nseq; i++) {
+    uint32_t o = tf->ord[tf->seq[i]];
+    p[o / 8] |= (unsigned char)(1u << (o % 8)); /* LE words: byte o/8 */
+  }
+}
+
+static void emit_objects(fin *F, uint32_t type, unsigned char *slots,
+                         unsigned char *heap) {
+  const hf_builder *b = F->b;
+  const hf_type_def *t = &b->schema->types[type];
+  const tfin *tf = &F->t[type];
+  uint64_t hpos = 0;
+  uint32_t o, f;
+  for (o = 0; o < tf->limit; o++) {
+    uint32_t id = tf->byord[o];
+    unsigned char *slot = slots + (uint64_t)o * t->slot_width;
+    const unsigned char *blob;
+    size_t len;
+    if (id == HF_B_NOID)
+      continue;
+    blob = hf_bstore_blob(&b->stores[type], id, &len);
+    memcpy(slot, blob, t->slot_width);
+    for (f = 0; f < t->nfields; f++) {
+      const hf_field_def *fd = &t->fields[f];
+      uint64_t v;
+      if (!(blob[t->present_off + f / 8] & (1u << (f % 8))))
+        continue;
+      if (fd->type == HF_FT_REF) {
+        hf_put32(slot + fd->offset,
+                 F->t[fd->ref_type].ord[hf_le32(blob + fd->offset)]);
+      } else if (fd->type == HF_FT_STRING || fd->type == HF_FT_BYTES) {
+        v = hf_le64(blob + fd->offset);
+        hf_put64(slot + fd->offset,
+                 (v & ~HF_STR_OFF_MASK) | (hpos + (v & HF_STR_OFF_MASK)));
+      }
+    }
+    if (len > t->slot_width)
+      memcpy(heap + hpos, blob + t->slot_width, len - t->slot_width);
+    hpos += len - t->slot_width;
+  }
+}
+
+static void emit_pkindex(const fin *F, uint32_t type, unsigned char *p,
+                         uint64_t len) {
+  const hf_bstore *st = &F->b->stores[type];
+  const tfin *tf = &F->t[type];
+  uint64_t nb = len / HF_PK_BUCKET_SIZE, i;
+  uint32_t o;
+  for (i = 0; i < nb; i++) {
+    hf_put32(p + 8 * i, HF_PK_EMPTY);
+    hf_put32(p + 8 * i + 4, 0);
+  }
+  for (o = 0; o < tf->limit; o++) {
+    uint32_t id = tf->byord[o];
+    uint64_t h;
+    if (id == HF_B_NOID)
+      continue;
+    h = st->hash[id]; /* the key hash of §6.7.1, computed at end() */
+    for (i = h & (nb - 1); hf_le32(p + 8 * i) != HF_PK_EMPTY;
+         i = (i + 1) & (nb - 1))
+      ;
+    hf_put32(p + 8 * i, o);
+    hf_put32(p + 8 * i + 4, (uint32_t)(h >> 32));
+  }
+}
+
+static int emit_colls(fin *F, uint32_t type, unsigned char *slots,
+                      unsigned char *elems) {
+  const hf_builder *b = F->b;
+  const hf_type_def *t = &b->schema->types[type];
+  const tfin *tf = &F->t[type];
+  uint64_t end = 0;
+  uint32_t o;
+  for (o = 0; o < tf->limit; o++) {
+    uint32_t id = tf->byord[o];
+    size_t len;
+    if (id != HF_B_NOID) {
+      if (final_content(F, type, id, &len) != HF_OK)
+        return nomem(F);
+      memcpy(elems + end * (t->kind == HF_KIND_MAP ? 8 : 4), F->scratch, len);
+      end += len / (t->kind == HF_KIND_MAP ? 8 : 4);
+    }
+    hf_put64(slots + 8 * (uint64_t)o, end);
+  }
+  return HF_OK;
+}
+
+/* ---- Putting it together ---------------------------------------------------
+ */
+
+static int render(fin *F) {
+  hf_builder *b = F->b;
+  const hf_schema *s = b->schema;
+  uint32_t T = s->ntypes, i, ns = 0;
+  sec *secs = malloc(((size_t)T * 4 + 2) * sizeof *secs);
+  char probe[1];
+  size_t schema_len = hf_schema_print(s, probe, sizeof probe);
+  uint64_t pos, size, *sums = NULL;
+  unsigned char *out = NULL, *hb = NULL;
+  int rc = HF_OK;
+  if (secs == NULL)
+    return nomem(F);
+  if (schema_len > HF_MAX_SCHEMA_TEXT) {
+    rc = hf_fail(F->err, HF_E_LIMIT, UINT64_MAX,
+                 "schema text of %zu bytes exceeds 1 MiB", schema_len);
+    goto out;
+  }
+  secs[ns].kind = HF_SEC_SCHEMA;
+  secs[ns++].len = schema_len;
+  secs[ns].kind = HF_SEC_TYPES;
+  secs[ns++].len = (uint64_t)T * HF_TYPES_ENTRY_SIZE;
+  secs[0].type = secs[1].type = HF_NO_TYPE;
+  for (i = 0; i < T; i++) {
+    int n = type_sections(F, i, secs + ns);
+    if (n < 0) {
+      rc = n;
+      goto out;
+    }
+    ns += (uint32_t)n;
+  }
+  pos = hf_align8(HF_HEADER_SIZE + (uint64_t)HF_SECTION_ENTRY_SIZE * ns);
+  for (i = 0; i < ns; i++) {
+    secs[i].off = pos;
+    pos = hf_align8(pos + secs[i].len);
+  }
+  size = pos;
+  if (size > SIZE_MAX || (out = calloc(1, (size_t)size)) == NULL ||
+      (sums = malloc(ns * sizeof *sums)) == NULL ||
+      (hb = malloc(HF_HEADER_CKSUM_OFF + (size_t)ns * 32)) == NULL) {
+    rc = nomem(F);
+    goto out;
+  }
+  {
+    char *text = malloc(schema_len + 1);
+    if (text == NULL) {
+      rc = nomem(F);
+      goto out;
+    }
+    hf_schema_print(s, text, schema_len + 1);
+    memcpy(out + secs[0].off, text, schema_len);
+    free(text);
+  }
+  for (ns = 2, i = 0; i < T; i++) {
+    const hf_type_def *t = &s->types[i];
+    const tfin *tf = &F->t[i];
+    unsigned char *te = out + secs[1].off + (uint64_t)i * HF_TYPES_ENTRY_SIZE;
+    hf_put32(te, tf->limit);
+    hf_put32(te + 4, tf->nseq);
+    hf_put32(te + 8, t->slot_width);
+    emit_bitmap(tf, out + secs[ns].off);
+    if (t->kind == HF_KIND_OBJECT) {
+      emit_objects(F, i, out + secs[ns + 1].off, out + secs[ns + 2].off);
+      if (t->nkeys > 0)
+        emit_pkindex(F, i, out + secs[ns + 3].off, secs[ns + 3].len);
+      ns += t->nkeys > 0 ? 4 : 3;
+    } else {
+      rc = emit_colls(F, i, out + secs[ns + 1].off, out + secs[ns + 2].off);
+      if (rc != HF_OK)
+        goto out;
+      ns += 3;
+    }
+  }
+  /* Section table, checksums, state (§4.9), header and its checksum. */
+  for (i = 0; i < ns; i++) {
+    unsigned char *e = out + HF_HEADER_SIZE + (uint64_t)i * 32;
+    uint64_t sum = hf_xxh3(out + secs[i].off, (size_t)secs[i].len);
+    hf_put32(e, secs[i].kind);
+    hf_put32(e + 4, secs[i].type);
+    hf_put64(e + 8, secs[i].off);
+    hf_put64(e + 16, secs[i].len);
+    hf_put64(e + 24, sum);
+    hf_put64((unsigned char *)&sums[i], sum);
+  }
+  memcpy(out, HF_MAGIC, HF_MAGIC_LEN);
+  hf_put16(out + HF_H_MAJOR, HF_FORMAT_MAJOR);
+  hf_put16(out + HF_H_MINOR, HF_FORMAT_MINOR);
+  out[HF_H_KIND] = HF_BLOB_SNAPSHOT;
+  hf_put32(out + HF_H_NSECTIONS, ns);
+  hf_put64(out + HF_H_FILE_SIZE, size);
+  hf_put64(out + HF_H_VERSION, b->dataset_version);
+  hf_put64(out + HF_H_BASE_STATE, 0);
+  b->out_state = hf_xxh3(sums, (size_t)ns * 8);
+  hf_put64(out + HF_H_STATE, b->out_state);
+  memcpy(hb, out, HF_HEADER_CKSUM_OFF);
+  memcpy(hb + HF_HEADER_CKSUM_OFF, out + HF_HEADER_SIZE, (size_t)ns * 32);
+  hf_put64(out + HF_H_CHECKSUM,
+           hf_xxh3(hb, HF_HEADER_CKSUM_OFF + (size_t)ns * 32));
+  b->out = out;
+  b->out_len = (size_t)size;
+  out = NULL;
+out:
+  free(out);
+  free(secs);
+  free(sums);
+  free(hb);
+  return rc;
+}
+
+int hf_builder_finish(hf_builder *b, hf_error *err) {
+  const hf_schema *s = b->schema;
+  fin F;
+  uint32_t i;
+  int rc = HF_OK;
+  if (b->out != NULL)
+    return HF_OK;
+  if (b->depth > 0)
+    return hf_fail(err, HF_E_ARG, UINT64_MAX,
+                   "%" PRIu32 " record(s) still open; end or discard them",
+                   b->depth);
+  memset(&F, 0, sizeof F);
+  F.b = b;
+  F.err = err;
+  F.t = calloc(s->ntypes, sizeof *F.t);
+  if (F.t == NULL)
+    return nomem(&F);
+  for (i = 0; i < s->ntypes && rc == HF_OK; i++) {
+    uint32_t n = b->stores[i].n;
+    F.t[i].ord = malloc(((size_t)n + 1) * sizeof *F.t[i].ord);
+    F.t[i].seq = malloc(((size_t)n + 1) * sizeof *F.t[i].seq);
+    if (F.t[i].ord == NULL || F.t[i].seq == NULL)
+      rc = nomem(&F);
+    else
+      memset(F.t[i].ord, 0xFF, ((size_t)n + 1) * sizeof *F.t[i].ord);
+  }
+  if (rc == HF_OK)
+    rc = traverse(&F);
+  for (i = 0; i < s->ntypes && rc == HF_OK; i++)
+    rc = assign_type(&F, s->topo[i]);
+  if (rc == HF_OK) {
+    if (b->dataset_version == 0) {
+      hf_info info;
+      b->dataset_version = 1;
+      if (b->base != NULL) {
+        hf_reader_info(b->base, &info);
+        b->dataset_version = info.dataset_version + 1;
+      }
+    }
+    rc = render(&F);
+  }
+  for (i = 0; i < s->ntypes; i++) {
+    free(F.t[i].ord);
+    free(F.t[i].seq);
+    free(F.t[i].byord);
+  }
+  free(F.t);
+  free(F.scratch);
+  return rc;
+}

@@ -1,0 +1,151 @@
+/*
+ * hf_write.c - writing a finished snapshot to a descriptor, and publishing
+ * it atomically under a path: temporary file in the same directory, fsync,
+ * rename, fsync of the directory (STYLE.md §7, FORMAT.md §12).  A reader's
+ * existing mapping keeps the old inode, so it never sees a partial file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h> /* rename */
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hf_builder_internal.h"
+
+/* Writes all of p[0..len), resuming after signals and short writes. */
+static int write_all(int fd, const unsigned char *p, size_t len,
+                     hf_error *err) {
+  size_t done = 0;
+  while (done < len) {
+    size_t chunk = len - done;
+    ssize_t w;
+    if (chunk > ((size_t)1 << 30))
+      chunk = (size_t)1 << 30; /* some systems reject larger single writes */
+    w = write(fd, p + done, chunk);
+    if (w < 0) {
+      int e = errno;
+      if (e == EINTR)
+        continue;
+      hf_fail(err, HF_E_IO, done, "write failed after %zu of %zu bytes", done,
+              len);
+      errno = e;
+      return HF_E_IO;
+    }
+    if (w == 0) {
+      hf_fail(err, HF_E_IO, done, "write made no progress at byte %zu", done);
+      errno = EIO;
+      return HF_E_IO;
+    }
+    done += (size_t)w;
+  }
+  return HF_OK;
+}
+
+int hf_builder_write_fd(hf_builder *b, int fd, uint64_t *state_out,
+                        hf_error *err) {
+  int rc;
+  if (b == NULL || fd < 0)
+    return hf_fail(err, HF_E_ARG, UINT64_MAX, "no builder or descriptor");
+  rc = hf_builder_finish(b, err);
+  if (rc != HF_OK)
+    return rc;
+  rc = write_all(fd, b->out, b->out_len, err);
+  if (rc == HF_OK && state_out != NULL)
+    *state_out = b->out_state;
+  return rc;
+}
+
+/* Directory part of path ("." when it has none), in a new string. */
+static char *dir_of(const char *path) {
+  const char *slash = strrchr(path, '/');
+  size_t n = slash == NULL ? 1 : slash == path ? 1 : (size_t)(slash - path);
+  char *d = malloc(n + 1);
+  if (d == NULL)
+    return NULL;
+  if (slash == NULL)
+    d[0] = '.';
+  else
+    memcpy(d, path, n);
+  d[n] = '\0';
+  return d;
+}
+
+/* Makes the rename durable.  Filesystems that cannot sync a directory say
+ * EINVAL; that is not a failure of the write. */
+static int sync_dir(const char *path, hf_error *err) {
+  char *dir = dir_of(path);
+  int fd, rc = HF_OK;
+  if (dir == NULL)
+    return hf_fail(err, HF_E_NOMEM, UINT64_MAX, "out of memory");
+  fd = open(dir, O_RDONLY | O_DIRECTORY);
+  if (fd < 0 || (fsync(fd) != 0 && errno != EINVAL)) {
+    int e = errno;
+    rc = hf_fail(err, HF_E_IO, UINT64_MAX,
+                 "published, but syncing its directory failed");
+    errno = e;
+  }
+  if (fd >= 0)
+    close(fd);
+  free(dir);
+  return rc;
+}
+
+int hf_builder_write_path(hf_builder *b, const char *path, uint64_t *state_out,
+                          hf_error *err) {
+  static const char suffix[] = ".tmp.XXXXXX";
+  size_t plen;
+  char *tmp;
+  int fd, rc, e;
+  if (b == NULL || path == NULL || path[0] == '\0')
+    return hf_fail(err, HF_E_ARG, UINT64_MAX, "no builder or path");
+  rc = hf_builder_finish(b, err);
+  if (rc != HF_OK)
+    return rc;
+  plen = strlen(path);
+  tmp = malloc(plen + sizeof suffix);
+  if (tmp == NULL)
+    return hf_fail(err, HF_E_NOMEM, UINT64_MAX, "out of memory");
+  memcpy(tmp, path, plen);
+  memcpy(tmp + plen, suffix, sizeof suffix);
+  fd = mkstemp(tmp);
+  if (fd < 0) {
+    e = errno;
+    free(tmp);
+    hf_fail(err, HF_E_IO, UINT64_MAX, "cannot create a temporary file");
+    errno = e;
+    return HF_E_IO;
+  }
+  /* mkstemp makes the file private; a snapshot is for other readers. */
+  if (fchmod(fd, 0644) != 0) {
+    e = errno;
+    rc = hf_fail(err, HF_E_IO, UINT64_MAX, "cannot set file mode");
+  } else if ((rc = write_all(fd, b->out, b->out_len, err)) != HF_OK) {
+    e = errno;
+  } else if (fsync(fd) != 0) {
+    e = errno;
+    rc = hf_fail(err, HF_E_IO, UINT64_MAX, "fsync of the new file failed");
+  } else {
+    e = 0;
+  }
+  /* close() can report a deferred write error (NFS, quotas): check it. */
+  if (close(fd) != 0 && rc == HF_OK) {
+    e = errno;
+    rc = hf_fail(err, HF_E_IO, UINT64_MAX, "close of the new file failed");
+  }
+  if (rc == HF_OK && rename(tmp, path) != 0) {
+    e = errno;
+    rc = hf_fail(err, HF_E_IO, UINT64_MAX, "cannot rename into place");
+  }
+  if (rc != HF_OK) {
+    unlink(tmp);
+    free(tmp);
+    errno = e;
+    return rc;
+  }
+  free(tmp);
+  rc = sync_dir(path, err);
+  if (rc == HF_OK && state_out != NULL)
+    *state_out = b->out_state;
+  return rc;
+}
