@@ -6,14 +6,14 @@ BUILD    ?= build
 BIN      ?= bin
 AR       ?= ar
 
-PKGS      = liblz4 libxxhash yajl
+PKGS      = liblz4 libxxhash
 WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wpointer-arith \
             -Wcast-qual -Wundef -Wvla
 CSTD      = -std=c99 -pedantic
 OPT      ?= -O2 -g
 CPPFLAGS += -D_DEFAULT_SOURCE -Ilibhformat/include -Ilibhformat
 CFLAGS   += $(OPT) $(WARN) $(WERROR)
-LDLIBS   += -llz4 -lxxhash -lyajl
+LDLIBS   += -llz4 -lxxhash
 TEST_LIBS = -lcriterion
 
 LIB_SRCS  = $(sort $(wildcard libhformat/*.c))
