@@ -28,6 +28,12 @@ typedef struct build_args {
   int verbosity; /* 0 quiet, 1 normal, 2 verbose */
 } build_args;
 
+/* getopt has already said what is wrong; point at --help, like coreutils. */
+static int usage_error(void) {
+  fprintf(stderr, "Try '%s --help' for more information.\n", tool_prog());
+  return TOOL_EXIT_TROUBLE;
+}
+
 static void usage(FILE *f) {
   fprintf(f,
           "Usage: %s -s SCHEMA [options] [INPUT|-]\n"
@@ -129,19 +135,16 @@ static int parse_args(int argc, char **argv, build_args *a) {
       }
       break;
     default:
-      usage(stderr);
-      return TOOL_EXIT_TROUBLE;
+      return usage_error();
     }
   }
   if (a->schema_path == NULL) {
     tool_msg(NULL, "missing -s SCHEMA");
-    usage(stderr);
-    return TOOL_EXIT_TROUBLE;
+    return usage_error();
   }
   if (argc - optind > 1) {
     tool_msg(NULL, "too many inputs (one JSON Lines file or '-')");
-    usage(stderr);
-    return TOOL_EXIT_TROUBLE;
+    return usage_error();
   }
   if (optind < argc)
     a->in_path = argv[optind];
@@ -237,9 +240,8 @@ static const char *type_name_of(const hf_schema *s, uint32_t t) {
   return hf_schema_type(s, t, &ti) == HF_OK ? ti.name : "?";
 }
 
-static void summary(const build_args *a, const hf_schema *s, uint32_t type,
-                    long long records, uint64_t state, const hf_reader *base,
-                    double elapsed) {
+static void summary(const build_args *a, const hf_schema *s, long long records,
+                    uint64_t state, const hf_reader *base, double elapsed) {
   hf_info bi;
   unsigned long long bytes = 0;
   const char *out = to_stdout(a) ? "<stdout>" : a->out_path;
@@ -252,8 +254,8 @@ static void summary(const build_args *a, const hf_schema *s, uint32_t type,
     uint32_t t, n = hf_schema_type_count(s);
     hf_reader_info(r, &info);
     bytes = info.file_size;
-    fprintf(stderr, "%s: %s: %lld %s records,", tool_prog(), out, records,
-            type_name_of(s, type));
+    fprintf(stderr, "%s: %s: %lld input records; records:", tool_prog(), out,
+            records);
     for (t = 0; t < n; t++)
       fprintf(stderr, " %s %lu%s", type_name_of(s, t),
               (unsigned long)hf_reader_record_count(r, t),
@@ -261,9 +263,8 @@ static void summary(const build_args *a, const hf_schema *s, uint32_t type,
     fprintf(stderr, " %llu bytes;", bytes);
     hf_reader_close(r);
   } else {
-    fprintf(stderr, "%s: %s: %lld %s records, %lu types;", tool_prog(), out,
-            records, type_name_of(s, type),
-            (unsigned long)hf_schema_type_count(s));
+    fprintf(stderr, "%s: %s: %lld input records, %lu types;", tool_prog(), out,
+            records, (unsigned long)hf_schema_type_count(s));
   }
   fprintf(stderr, " state %016llx", (unsigned long long)state);
   if (base != NULL) {
@@ -341,7 +342,7 @@ static int run(const build_args *a) {
     goto done;
   status = TOOL_EXIT_OK;
   if (a->verbosity >= 2)
-    summary(a, schema, type, records, state, base, tool_now() - t0);
+    summary(a, schema, records, state, base, tool_now() - t0);
 
 done:
   tool_input_free(&in);
@@ -355,6 +356,8 @@ int main(int argc, char **argv) {
   build_args a;
   int status;
 
+  if (argc > 0 && strrchr(argv[0], '/') != NULL)
+    argv[0] = strrchr(argv[0], '/') + 1; /* getopt's messages use argv[0] */
   tool_set_prog(argc > 0 ? argv[0] : "hollow-build");
   status = parse_args(argc, argv, &a);
   if (status >= 0)

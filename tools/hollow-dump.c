@@ -35,6 +35,12 @@ typedef struct dump_args {
   uint32_t ordinal;
 } dump_args;
 
+/* getopt has already said what is wrong; point at --help, like coreutils. */
+static int usage_error(void) {
+  fprintf(stderr, "Try '%s --help' for more information.\n", tool_prog());
+  return TOOL_EXIT_TROUBLE;
+}
+
 static void usage(FILE *f) {
   fprintf(f,
           "Usage: %s [options] FILE|-\n"
@@ -126,15 +132,13 @@ static int parse_args(int argc, char **argv, dump_args *a) {
              HF_FORMAT_MINOR);
       return tool_close_stdout(TOOL_EXIT_OK);
     default:
-      usage(stderr);
-      return TOOL_EXIT_TROUBLE;
+      return usage_error();
     }
   }
   if (argc - optind != 1) {
     tool_msg(NULL, argc == optind ? "missing FILE (or '-' for stdin)"
                                   : "too many files (one FILE or '-')");
-    usage(stderr);
-    return TOOL_EXIT_TROUBLE;
+    return usage_error();
   }
   a->path = argv[optind];
   if (a->type_name != NULL && !(a->modes & (MODE_KEY | MODE_ORDINAL)))
@@ -254,7 +258,7 @@ static int print_header(const hf_reader *r, const char *name) {
   printf("base state       %016llx\n", (unsigned long long)info.base_state);
   printf("state            %016llx\n", (unsigned long long)info.state);
   printf("sections         %lu\n", (unsigned long)info.section_count);
-  printf("%4s  %-9s %-20s %10s %10s  %-16s\n", "#", "kind", "type", "offset",
+  printf("%4s  %-9s %-20s %10s %10s  %s\n", "#", "kind", "type", "offset",
          "length", "checksum");
   for (i = 0; i < info.section_count; i++) {
     hf_section_info si;
@@ -382,9 +386,8 @@ static int write_record(const hf_reader *r, uint32_t type, uint32_t ordinal,
   if (rc == HF_OK && tool_stdout_write(NULL, "\n", 1) != 0)
     rc = HF_E_IO;
   if (rc != HF_OK) {
-    if (rc == HF_E_IO && ferror(stdout))
-      tool_msg_errno("<stdout>", "write error");
-    else
+    /* A failed write to stdout is reported once, by tool_close_stdout(). */
+    if (!(rc == HF_E_IO && ferror(stdout)))
       tool_msg_hf(name, rc, &err);
     return TOOL_EXIT_TROUBLE;
   }
@@ -576,16 +579,20 @@ static int run(const dump_args *a) {
     SEPARATE();
     status = worst(status, print_stats(r, name));
   }
-  /* Records are JSON Lines: no separator, so they stay feedable. */
-  if ((a->modes & MODE_RECORDS) && status < TOOL_EXIT_TROUBLE)
+  if ((a->modes & MODE_RECORDS) && status < TOOL_EXIT_TROUBLE) {
+    SEPARATE();
     status = worst(status, print_records(r, a));
-  if ((a->modes & MODE_KEY) && status < TOOL_EXIT_TROUBLE)
+  }
+  if ((a->modes & MODE_KEY) && status < TOOL_EXIT_TROUBLE) {
+    SEPARATE();
     status = worst(status, print_key(r, a));
-  if ((a->modes & MODE_ORDINAL) && status < TOOL_EXIT_TROUBLE)
+  }
+  if ((a->modes & MODE_ORDINAL) && status < TOOL_EXIT_TROUBLE) {
+    SEPARATE();
     status = worst(status, print_ordinal(r, a));
+  }
   if ((a->modes & MODE_VERIFY) && status < TOOL_EXIT_TROUBLE) {
-    if (a->modes & (MODE_HEADER | MODE_SCHEMA | MODE_STATS))
-      SEPARATE();
+    SEPARATE();
     status = worst(status, print_verify(r, name));
   }
 #undef SEPARATE
@@ -597,6 +604,8 @@ int main(int argc, char **argv) {
   dump_args a;
   int status;
 
+  if (argc > 0 && strrchr(argv[0], '/') != NULL)
+    argv[0] = strrchr(argv[0], '/') + 1; /* getopt's messages use argv[0] */
   tool_set_prog(argc > 0 ? argv[0] : "hollow-dump");
   status = parse_args(argc, argv, &a);
   if (status >= 0)

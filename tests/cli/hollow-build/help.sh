@@ -1,0 +1,2 @@
+. "$CLI_LIB"
+build --help && build -h | head -n 1

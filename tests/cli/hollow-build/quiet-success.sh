@@ -1,0 +1,2 @@
+. "$CLI_LIB"
+build -q -s "$SAMPLES/catalog.hsl" -o v1.hollow "$SAMPLES/v1.jsonl"

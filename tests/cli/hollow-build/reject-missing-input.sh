@@ -1,0 +1,2 @@
+. "$CLI_LIB"
+reject no-such-file.jsonl

@@ -1,0 +1,3 @@
+. "$CLI_LIB"
+printf '{"id": null, "title": "null id"}\n' >in.jsonl
+reject in.jsonl

@@ -1,0 +1,3 @@
+. "$CLI_LIB"
+printf '{"id": 1, "title": 42}\n' >in.jsonl
+reject in.jsonl

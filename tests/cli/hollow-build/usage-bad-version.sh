@@ -1,0 +1,2 @@
+. "$CLI_LIB"
+build -s "$SAMPLES/catalog.hsl" --version=x1 -o out.hollow "$SAMPLES/v1.jsonl"

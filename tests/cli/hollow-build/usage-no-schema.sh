@@ -1,0 +1,2 @@
+. "$CLI_LIB"
+build "$SAMPLES/v1.jsonl"

@@ -1,0 +1,2 @@
+. "$CLI_LIB"
+build --frobnicate -s "$SAMPLES/catalog.hsl" "$SAMPLES/v1.jsonl"

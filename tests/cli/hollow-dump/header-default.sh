@@ -1,0 +1,3 @@
+. "$CLI_LIB"
+samples || exit
+dump v2.hollow

@@ -1,0 +1,2 @@
+. "$CLI_LIB"
+dump --help && dump -h | head -n 1

@@ -1,0 +1,3 @@
+. "$CLI_LIB"
+samples || exit
+dump --key abc v2.hollow

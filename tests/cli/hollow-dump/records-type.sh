@@ -1,0 +1,3 @@
+. "$CLI_LIB"
+samples || exit
+dump --type Genre v1.hollow

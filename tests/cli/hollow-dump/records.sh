@@ -1,0 +1,3 @@
+. "$CLI_LIB"
+samples || exit
+dump --records v2.hollow

@@ -1,0 +1,3 @@
+. "$CLI_LIB"
+samples || exit
+dump --schema v1.hollow

@@ -1,0 +1,3 @@
+. "$CLI_LIB"
+samples || exit
+dump --stats v2.hollow

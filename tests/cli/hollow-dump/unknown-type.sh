@@ -1,0 +1,3 @@
+. "$CLI_LIB"
+samples || exit
+dump --type Film v1.hollow

@@ -1,0 +1,2 @@
+. "$CLI_LIB"
+dump --ordinal -3 a.hollow

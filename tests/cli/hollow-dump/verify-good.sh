@@ -1,0 +1,3 @@
+. "$CLI_LIB"
+samples || exit
+dump --verify v1.hollow && dump --verify v2.hollow
