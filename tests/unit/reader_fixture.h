@@ -202,4 +202,270 @@ static size_t fx_data(const unsigned char *b, size_t i) {
   return (size_t)hf_le64(b + fx_entry(i) + 8);
 }
 
+/* ---- Snapshots made by the builder, with a model to check them by ------ */
+
+#include <stdio.h>
+#include <unistd.h>
+
+#define RT_SCHEMA                                                              \
+  "Movie @PrimaryKey(id) { long id; string title; int year; double rating;\n"  \
+  "  float score; boolean kids; bytes poster; ListOfGenre genres;\n"           \
+  "  SetOfTag tags; MapOfRole cast; Studio studio; }\n"                        \
+  "Genre { string name; }\n"                                                   \
+  "ListOfGenre List<Genre>;\n"                                                 \
+  "Tag @PrimaryKey(label) { string label; }\n"                                 \
+  "SetOfTag Set<Tag>;\n"                                                       \
+  "Person @PrimaryKey(pid) { int pid; string name; }\n"                        \
+  "Role { string part; }\n"                                                    \
+  "MapOfRole Map<Person, Role>;\n"                                             \
+  "Country { string code; }\n"                                                 \
+  "Studio @PrimaryKey(country.code, name) { Country country; string name; }\n"
+
+enum {
+  RT_ID,
+  RT_TITLE,
+  RT_YEAR,
+  RT_RATING,
+  RT_SCORE,
+  RT_KIDS,
+  RT_POSTER,
+  RT_GENRES,
+  RT_TAGS,
+  RT_CAST,
+  RT_STUDIO,
+  RT_NFIELDS
+};
+enum {
+  T_MOVIE,
+  T_GENRE,
+  T_LIST,
+  T_TAG,
+  T_SET,
+  T_PERSON,
+  T_ROLE,
+  T_MAP,
+  T_COUNTRY,
+  T_STUDIO,
+  T_N
+};
+
+#define RT_MAXG 1200
+#define RT_MAXP 400
+
+static const char *const rt_titles[] = {
+    "",
+    "Alien",
+    "na\xc3\xafve caf\xc3\xa9",
+    "\xe6\x97\xa5\xe6\x9c\xac",
+    "x",
+    "The Return of the Long Title That Goes On",
+    "\xf0\x9f\x8e\xac"};
+static const char *const rt_genres[] = {"drama",  "",       "comedy",
+                                        "horror", "sci-fi", "\xc3\xa9pique"};
+static const char *const rt_countries[] = {"US", "FR", "JP"};
+static const char *const rt_studios[] = {"Acme", "Pathe", "", "Toho"};
+
+typedef struct rt_movie {
+  int64_t id;
+  unsigned null_mask; /* bit f: field f is null */
+  int title;          /* index into rt_titles, or -1 for the long one */
+  int32_t year;
+  double rating;
+  float score;
+  int kids;
+  unsigned char poster[40];
+  size_t poster_len;
+  unsigned ngenres;
+  unsigned char genres[RT_MAXG];
+  unsigned tags; /* bit mask of tags 0..9 */
+  unsigned ncast;
+  int32_t pids[3]; /* distinct */
+  int roles[3];
+  unsigned country, studio;
+} rt_movie;
+
+typedef struct rt_model {
+  unsigned n;
+  rt_movie *m;
+  char longtitle[300];
+  uint32_t types[T_N];
+} rt_model;
+
+static uint64_t rt_rand(uint64_t *s) {
+  *s ^= *s << 13;
+  *s ^= *s >> 7;
+  *s ^= *s << 17;
+  return *s;
+}
+
+static void rt_gen(rt_model *md, uint64_t seed, unsigned n) {
+  uint64_t s = seed * 2654435761u + 1;
+  md->n = n;
+  md->m = calloc(n, sizeof *md->m);
+  memset(md->longtitle, 'L', sizeof md->longtitle);
+  for (unsigned i = 0; i < n; i++) {
+    rt_movie *m = &md->m[i];
+    m->id = (int64_t)i * 7919 - 1000;
+    if (i == 1)
+      m->id = INT64_MIN;
+    if (i == 2)
+      m->id = INT64_MAX;
+    for (unsigned f = 1; f < RT_NFIELDS; f++)
+      if (rt_rand(&s) % 8 == 0)
+        m->null_mask |= 1u << f;
+    m->title = (int)(rt_rand(&s) % 8) - 1;
+    m->year = (int32_t)rt_rand(&s);
+    if (i == 3)
+      m->year = INT32_MIN;
+    m->rating = (double)(int64_t)rt_rand(&s) / 1e9;
+    if (i == 4)
+      m->rating = -0.0;
+    m->score = (float)(rt_rand(&s) % 1000) / 8.0f;
+    m->kids = (int)(rt_rand(&s) & 1);
+    m->poster_len = rt_rand(&s) % 41;
+    for (size_t k = 0; k < m->poster_len; k++)
+      m->poster[k] = (unsigned char)rt_rand(&s);
+    m->ngenres = (unsigned)(rt_rand(&s) % 6);
+    if (i == 5)
+      m->ngenres = RT_MAXG; /* a large list, with repeats */
+    for (unsigned k = 0; k < m->ngenres; k++)
+      m->genres[k] = (unsigned char)(rt_rand(&s) % 6);
+    m->tags = (unsigned)(rt_rand(&s) % 1024);
+    if (i == 6)
+      m->tags = 0; /* an empty set */
+    m->ncast = (unsigned)(rt_rand(&s) % 4);
+    for (unsigned k = 0; k < m->ncast; k++) {
+      m->pids[k] = (int32_t)(rt_rand(&s) % 100) * 3 + (int32_t)k;
+      m->roles[k] = (int)(rt_rand(&s) % 5);
+    }
+    m->country = (unsigned)(rt_rand(&s) % 3);
+    m->studio = (unsigned)(rt_rand(&s) % 4);
+  }
+}
+
+static void rt_title(const rt_model *md, const rt_movie *m, const char **p,
+                     size_t *len) {
+  if (m->title < 0) {
+    *p = md->longtitle;
+    *len = sizeof md->longtitle;
+  } else {
+    *p = rt_titles[m->title];
+    *len = strlen(*p);
+  }
+}
+
+#define RT_OK(call)                                                            \
+  do {                                                                         \
+    int rc_ = (call);                                                          \
+    if (rc_ != HF_OK)                                                          \
+      return rc_;                                                              \
+  } while (0)
+
+static int rt_named(hf_builder *b, uint32_t type, const char *s, hf_ref *out,
+                    hf_error *err) {
+  RT_OK(hf_builder_begin(b, type, err));
+  RT_OK(hf_builder_set_string(b, 0, s, strlen(s), err));
+  return hf_builder_end(b, out, err);
+}
+
+static int rt_add_movie(hf_builder *b, const rt_model *md, const rt_movie *m,
+                        hf_error *err) {
+  const uint32_t *t = md->types;
+  hf_ref ref, ref2;
+  char name[32];
+#define RT_SET(f) (!(m->null_mask & (1u << (f))))
+  RT_OK(hf_builder_begin(b, t[T_MOVIE], err));
+  RT_OK(hf_builder_set_long(b, RT_ID, m->id, err));
+  if (RT_SET(RT_TITLE)) {
+    const char *p;
+    size_t len;
+    rt_title(md, m, &p, &len);
+    RT_OK(hf_builder_set_string(b, RT_TITLE, p, len, err));
+  }
+  if (RT_SET(RT_YEAR))
+    RT_OK(hf_builder_set_int(b, RT_YEAR, m->year, err));
+  if (RT_SET(RT_RATING))
+    RT_OK(hf_builder_set_double(b, RT_RATING, m->rating, err));
+  if (RT_SET(RT_SCORE))
+    RT_OK(hf_builder_set_float(b, RT_SCORE, m->score, err));
+  if (RT_SET(RT_KIDS))
+    RT_OK(hf_builder_set_bool(b, RT_KIDS, m->kids, err));
+  if (RT_SET(RT_POSTER))
+    RT_OK(hf_builder_set_bytes(b, RT_POSTER, m->poster, m->poster_len, err));
+  if (RT_SET(RT_GENRES)) {
+    RT_OK(hf_builder_begin(b, t[T_LIST], err));
+    for (unsigned k = 0; k < m->ngenres; k++) {
+      RT_OK(rt_named(b, t[T_GENRE], rt_genres[m->genres[k]], &ref, err));
+      RT_OK(hf_builder_add(b, ref, err));
+    }
+    RT_OK(hf_builder_end(b, &ref, err));
+    RT_OK(hf_builder_set_ref(b, RT_GENRES, ref, err));
+  }
+  if (RT_SET(RT_TAGS)) {
+    RT_OK(hf_builder_begin(b, t[T_SET], err));
+    for (unsigned k = 0; k < 10; k++)
+      if (m->tags & (1u << k)) {
+        snprintf(name, sizeof name, "tag%u", k);
+        RT_OK(rt_named(b, t[T_TAG], name, &ref, err));
+        RT_OK(hf_builder_add(b, ref, err));
+        RT_OK(hf_builder_add(b, ref, err)); /* sets ignore repeats */
+      }
+    RT_OK(hf_builder_end(b, &ref, err));
+    RT_OK(hf_builder_set_ref(b, RT_TAGS, ref, err));
+  }
+  if (RT_SET(RT_CAST)) {
+    RT_OK(hf_builder_begin(b, t[T_MAP], err));
+    for (unsigned k = 0; k < m->ncast; k++) {
+      RT_OK(hf_builder_begin(b, t[T_PERSON], err));
+      RT_OK(hf_builder_set_int(b, 0, m->pids[k], err));
+      snprintf(name, sizeof name, "P%d", (int)m->pids[k]);
+      RT_OK(hf_builder_set_string(b, 1, name, strlen(name), err));
+      RT_OK(hf_builder_end(b, &ref, err));
+      snprintf(name, sizeof name, "role %d", m->roles[k]);
+      RT_OK(rt_named(b, t[T_ROLE], name, &ref2, err));
+      RT_OK(hf_builder_put(b, ref, ref2, err));
+    }
+    RT_OK(hf_builder_end(b, &ref, err));
+    RT_OK(hf_builder_set_ref(b, RT_CAST, ref, err));
+  }
+  if (RT_SET(RT_STUDIO)) {
+    RT_OK(hf_builder_begin(b, t[T_STUDIO], err));
+    RT_OK(rt_named(b, t[T_COUNTRY], rt_countries[m->country], &ref, err));
+    RT_OK(hf_builder_set_ref(b, 0, ref, err));
+    RT_OK(hf_builder_set_string(b, 1, rt_studios[m->studio],
+                                strlen(rt_studios[m->studio]), err));
+    RT_OK(hf_builder_end(b, &ref, err));
+    RT_OK(hf_builder_set_ref(b, RT_STUDIO, ref, err));
+  }
+#undef RT_SET
+  return hf_builder_end(b, NULL, err);
+}
+
+/* Builds the model's snapshot into a malloc'd buffer. */
+static int rt_build(rt_model *md, unsigned char **out, size_t *len,
+                    hf_error *err) {
+  hf_schema *s;
+  hf_builder *b;
+  static const char *const names[T_N] = {
+      "Movie",  "Genre", "ListOfGenre", "Tag",     "SetOfTag",
+      "Person", "Role",  "MapOfRole",   "Country", "Studio"};
+  FILE *f;
+  long sz;
+  RT_OK(hf_schema_parse(RT_SCHEMA, strlen(RT_SCHEMA), &s, err));
+  for (unsigned i = 0; i < T_N; i++)
+    RT_OK(hf_schema_type_find(s, names[i], strlen(names[i]), &md->types[i]));
+  RT_OK(hf_builder_new(s, NULL, &b, err));
+  for (unsigned i = 0; i < md->n; i++)
+    RT_OK(rt_add_movie(b, md, &md->m[i], err));
+  f = tmpfile();
+  RT_OK(hf_builder_write_fd(b, fileno(f), NULL, err));
+  hf_builder_free(b);
+  hf_schema_free(s);
+  sz = lseek(fileno(f), 0, SEEK_END);
+  *out = malloc((size_t)sz);
+  *len = (size_t)pread(fileno(f), *out, (size_t)sz, 0);
+  fclose(f);
+  return *len == (size_t)sz ? HF_OK : HF_E_IO;
+}
+
 #endif /* READER_FIXTURE_H */

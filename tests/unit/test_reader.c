@@ -467,7 +467,7 @@ static int open_fx(void (*mut)(fx *f)) {
 
 static void p_schema_spaces(fx *f) {
   memcpy(f->schema, "Movie  @", 8); /* still parses, not canonical */
-  memmove(f->schema + 8, FX_SCHEMA + 7, sizeof FX_SCHEMA - 8);
+  memmove(f->schema + 8, &FX_SCHEMA[7], sizeof FX_SCHEMA - 8);
   f->schema_len = sizeof FX_SCHEMA;
 }
 static void p_schema_garbage(fx *f) {
@@ -731,4 +731,226 @@ Test(verify, accessors_safe_on_unverified_corruption) {
   }
   hf_reader_close(r);
   free(b);
+}
+
+/* ---- Round trips through the builder ---------------------------------- */
+
+static const char *view_str(hf_view v, char *buf, size_t cap) {
+  size_t n = v.len < cap - 1 ? v.len : cap - 1;
+  memcpy(buf, v.ptr, n);
+  buf[n] = '\0';
+  return buf;
+}
+
+/* String field 0 of record o of an object type `type`. */
+static hf_view name_of(const hf_reader *r, uint32_t type, uint32_t o,
+                       uint32_t field) {
+  hf_record rec;
+  hf_view v = {NULL, 0};
+  cr_assert_eq(hf_reader_record(r, type, o, &rec), HF_OK);
+  cr_assert_eq(hf_record_string(&rec, field, &v), HF_OK);
+  return v;
+}
+
+static void check_movie(const hf_reader *r, const rt_model *md,
+                        const rt_movie *m) {
+  const uint32_t *t = md->types;
+  hf_value k = {.type = HF_FT_LONG, .u.l = m->id};
+  hf_record rec;
+  int64_t id;
+  int32_t year;
+  double rating;
+  float score;
+  int kids;
+  hf_view v;
+  uint32_t ref;
+  hf_coll c;
+  char buf[64];
+#define NULLF(f) (m->null_mask & (1u << (f)))
+  cr_assert_eq(hf_reader_find(r, t[T_MOVIE], &k, 1, &rec), HF_OK, "id %lld",
+               (long long)m->id);
+  cr_assert_eq(hf_record_long(&rec, RT_ID, &id), HF_OK);
+  cr_assert_eq(id, m->id);
+  if (NULLF(RT_TITLE)) {
+    cr_assert_eq(hf_record_string(&rec, RT_TITLE, &v), HF_NULL);
+  } else {
+    const char *p;
+    size_t len;
+    rt_title(md, m, &p, &len);
+    cr_assert_eq(hf_record_string(&rec, RT_TITLE, &v), HF_OK);
+    cr_assert_eq(v.len, len);
+    cr_assert(len == 0 || memcmp(v.ptr, p, len) == 0);
+  }
+  cr_assert_eq(hf_record_int(&rec, RT_YEAR, &year),
+               NULLF(RT_YEAR) ? HF_NULL : HF_OK);
+  if (!NULLF(RT_YEAR))
+    cr_assert_eq(year, m->year);
+  cr_assert_eq(hf_record_double(&rec, RT_RATING, &rating),
+               NULLF(RT_RATING) ? HF_NULL : HF_OK);
+  if (!NULLF(RT_RATING))
+    cr_assert_eq(memcmp(&rating, &m->rating, 8), 0);
+  cr_assert_eq(hf_record_float(&rec, RT_SCORE, &score),
+               NULLF(RT_SCORE) ? HF_NULL : HF_OK);
+  if (!NULLF(RT_SCORE))
+    cr_assert_eq(score, m->score);
+  cr_assert_eq(hf_record_bool(&rec, RT_KIDS, &kids),
+               NULLF(RT_KIDS) ? HF_NULL : HF_OK);
+  if (!NULLF(RT_KIDS))
+    cr_assert_eq(kids, m->kids);
+  cr_assert_eq(hf_record_bytes(&rec, RT_POSTER, &v),
+               NULLF(RT_POSTER) ? HF_NULL : HF_OK);
+  if (!NULLF(RT_POSTER)) {
+    cr_assert_eq(v.len, m->poster_len);
+    cr_assert(v.len == 0 || memcmp(v.ptr, m->poster, v.len) == 0);
+  }
+  /* List: order and repeats as given. */
+  cr_assert_eq(hf_record_ref(&rec, RT_GENRES, &ref),
+               NULLF(RT_GENRES) ? HF_NULL : HF_OK);
+  if (!NULLF(RT_GENRES)) {
+    cr_assert_eq(hf_reader_coll(r, t[T_LIST], ref, &c), HF_OK);
+    cr_assert_eq(c.kind, HF_KIND_LIST);
+    cr_assert_eq(c.n, m->ngenres);
+    for (unsigned i = 0; i < m->ngenres; i++)
+      cr_assert_str_eq(view_str(name_of(r, t[T_GENRE], hf_coll_elem(&c, i), 0),
+                                buf, sizeof buf),
+                       rt_genres[m->genres[i]]);
+    cr_assert_eq(hf_coll_elem(&c, c.n), HF_NO_ORDINAL);
+    cr_assert_eq(hf_coll_key(&c, 0), HF_NO_ORDINAL);
+  }
+  /* Set: ascending ordinals, the same labels. */
+  cr_assert_eq(hf_record_ref(&rec, RT_TAGS, &ref),
+               NULLF(RT_TAGS) ? HF_NULL : HF_OK);
+  if (!NULLF(RT_TAGS)) {
+    unsigned got = 0;
+    cr_assert_eq(hf_reader_coll(r, t[T_SET], ref, &c), HF_OK);
+    cr_assert_eq(c.n, (uint64_t)__builtin_popcount(m->tags));
+    for (uint64_t i = 0; i < c.n; i++) {
+      unsigned tag;
+      if (i > 0)
+        cr_assert_lt(hf_coll_elem(&c, i - 1), hf_coll_elem(&c, i));
+      view_str(name_of(r, t[T_TAG], hf_coll_elem(&c, i), 0), buf, sizeof buf);
+      cr_assert_eq(sscanf(buf, "tag%u", &tag), 1);
+      got |= 1u << tag;
+    }
+    cr_assert_eq(got, m->tags);
+  }
+  /* Map: ascending key ordinals, each person with its role. */
+  cr_assert_eq(hf_record_ref(&rec, RT_CAST, &ref),
+               NULLF(RT_CAST) ? HF_NULL : HF_OK);
+  if (!NULLF(RT_CAST)) {
+    cr_assert_eq(hf_reader_coll(r, t[T_MAP], ref, &c), HF_OK);
+    cr_assert_eq(c.kind, HF_KIND_MAP);
+    cr_assert_eq(c.n, m->ncast);
+    for (uint64_t i = 0; i < c.n; i++) {
+      hf_record pr;
+      int32_t pid;
+      unsigned k2;
+      char want[32];
+      if (i > 0)
+        cr_assert_lt(hf_coll_key(&c, i - 1), hf_coll_key(&c, i));
+      cr_assert_eq(hf_reader_record(r, t[T_PERSON], hf_coll_key(&c, i), &pr),
+                   HF_OK);
+      cr_assert_eq(hf_record_int(&pr, 0, &pid), HF_OK);
+      for (k2 = 0; k2 < m->ncast && m->pids[k2] != pid; k2++)
+        ;
+      cr_assert_lt(k2, m->ncast, "pid %d not in the model", pid);
+      snprintf(want, sizeof want, "role %d", m->roles[k2]);
+      cr_assert_str_eq(view_str(name_of(r, t[T_ROLE], hf_coll_value(&c, i), 0),
+                                buf, sizeof buf),
+                       want);
+    }
+  }
+  /* Studio: shared records, found by its dotted composite key. */
+  cr_assert_eq(hf_record_ref(&rec, RT_STUDIO, &ref),
+               NULLF(RT_STUDIO) ? HF_NULL : HF_OK);
+  if (!NULLF(RT_STUDIO)) {
+    const char *parts[2] = {rt_countries[m->country], rt_studios[m->studio]};
+    hf_record st;
+    hf_error err;
+    cr_assert_eq(hf_reader_find_text(r, t[T_STUDIO], parts, 2, &st, &err),
+                 HF_OK, "%s/%s: %s", parts[0], parts[1], err.msg);
+    cr_assert_eq(st.ordinal, ref, "equal studios share one ordinal");
+  }
+#undef NULLF
+}
+
+static void round_trip(uint64_t seed, unsigned n) {
+  rt_model md;
+  unsigned char *blob;
+  size_t len;
+  hf_reader *r;
+  hf_error err;
+  rt_gen(&md, seed, n);
+  cr_assert_eq(rt_build(&md, &blob, &len, &err), HF_OK, "%s", err.msg);
+  cr_assert_eq(hf_reader_open_mem(blob, len, NULL, &r, &err), HF_OK, "%s",
+               err.msg);
+  cr_assert_eq(hf_reader_verify(r, &err), HF_OK, "%s", err.msg);
+  cr_assert_eq(hf_reader_record_count(r, md.types[T_MOVIE]), n);
+  for (unsigned i = 0; i < n; i++)
+    check_movie(r, &md, &md.m[i]);
+  /* Absent keys: every id in the gaps between model ids. */
+  for (unsigned i = 0; i < n; i++) {
+    hf_value k = {.type = HF_FT_LONG, .u.l = md.m[i].id + 1};
+    hf_record rec;
+    if (i >= 1 && i <= 2)
+      continue;
+    cr_assert_eq(hf_reader_find(r, md.types[T_MOVIE], &k, 1, &rec),
+                 HF_NOTFOUND);
+  }
+  /* Iteration visits each movie once. */
+  {
+    unsigned seen = 0;
+    for (uint32_t o = hf_reader_next(r, md.types[T_MOVIE], 0);
+         o != HF_NO_ORDINAL; o = hf_reader_next(r, md.types[T_MOVIE], o + 1))
+      seen++;
+    cr_assert_eq(seen, n);
+  }
+  /* Text keys of every kind of leaf: int (Person) and string (Tag). */
+  {
+    hf_record rec;
+    const char *p[1] = {"tag3"};
+    int rc = hf_reader_find_text(r, md.types[T_TAG], p, 1, &rec, &err);
+    cr_assert(rc == HF_OK || rc == HF_NOTFOUND);
+    p[0] = "-1";
+    cr_assert_eq(hf_reader_find_text(r, md.types[T_PERSON], p, 1, &rec, &err),
+                 HF_NOTFOUND);
+    p[0] = "2147483648";
+    cr_assert_eq(hf_reader_find_text(r, md.types[T_PERSON], p, 1, &rec, &err),
+                 HF_E_INPUT);
+  }
+  hf_reader_close(r);
+  free(blob);
+  free(md.m);
+}
+
+Test(builder, round_trip_small) {
+  round_trip(1, 7);
+}
+Test(builder, round_trip_many_seeds) {
+  for (uint64_t seed = 2; seed < 12; seed++)
+    round_trip(seed, 40);
+}
+Test(builder, round_trip_large) {
+  round_trip(99, 3000);
+}
+
+Test(builder, empty_snapshot) {
+  rt_model md;
+  unsigned char *blob;
+  size_t len;
+  hf_reader *r;
+  hf_error err;
+  hf_record rec;
+  hf_value k = {.type = HF_FT_LONG, .u.l = 1};
+  rt_gen(&md, 1, 0);
+  cr_assert_eq(rt_build(&md, &blob, &len, &err), HF_OK, "%s", err.msg);
+  cr_assert_eq(hf_reader_open_mem(blob, len, NULL, &r, &err), HF_OK, "%s",
+               err.msg);
+  cr_assert_eq(hf_reader_verify(r, &err), HF_OK, "%s", err.msg);
+  cr_assert_eq(hf_reader_ordinal_limit(r, md.types[T_MOVIE]), 0);
+  cr_assert_eq(hf_reader_next(r, md.types[T_MOVIE], 0), HF_NO_ORDINAL);
+  cr_assert_eq(hf_reader_find(r, md.types[T_MOVIE], &k, 1, &rec), HF_NOTFOUND);
+  hf_reader_close(r);
+  free(blob);
+  free(md.m);
 }
