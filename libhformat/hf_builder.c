@@ -753,9 +753,10 @@ static int store_reserve(hf_bstore *st, const hf_type_def *t, size_t bloblen) {
     st->cap = (uint32_t)cap;
     st->off[0] = 0;
   }
-  if (bloblen > st->data_cap - st->data_len) {
+  /* One spare byte: data is never NULL, even when all blobs are empty. */
+  if (bloblen >= st->data_cap - st->data_len) {
     size_t c = (size_t)st->data_cap;
-    if (grow(&st->data, &c, (size_t)st->data_len + bloblen, 1))
+    if (grow(&st->data, &c, (size_t)st->data_len + bloblen + 1, 1))
       return HF_E_NOMEM;
     st->data_cap = c;
   }
