@@ -57,7 +57,7 @@ typedef struct fx {
 
 static const int64_t fx_ids[FX_LIMIT] = {10, 20, 0, 30};
 
-static void fx_put_title(fx *f, unsigned o, const char *s) {
+static inline void fx_put_title(fx *f, unsigned o, const char *s) {
   size_t len = strlen(s);
   memcpy(f->heap + f->heap_len, s, len);
   hf_put64(f->slots + o * FX_WIDTH + FX_OFF_TITLE,
@@ -66,7 +66,7 @@ static void fx_put_title(fx *f, unsigned o, const char *s) {
 }
 
 /* The canonical PKINDEX of §6.7 for the records in f. */
-static void fx_build_pk(fx *f) {
+static inline void fx_build_pk(fx *f) {
   uint64_t nb = f->pk_len / 8, b;
   for (b = 0; b < nb; b++) {
     hf_put32(f->pk + b * 8, HF_PK_EMPTY);
@@ -88,7 +88,7 @@ static void fx_build_pk(fx *f) {
   }
 }
 
-static void fx_init(fx *f) {
+static inline void fx_init(fx *f) {
   static const char *titles[FX_LIMIT] = {"Alien", "", NULL, "Am\xc3\xa9lie"};
   static const int32_t years[FX_LIMIT] = {1979, 2001, 0, 0};
   memset(f, 0, sizeof *f);
@@ -119,7 +119,7 @@ static void fx_init(fx *f) {
 
 /* Header checksum and state of an assembled blob, from its table (§4.8,
  * §4.9).  Reads no section content. */
-static void fx_reseal(unsigned char *b) {
+static inline void fx_reseal(unsigned char *b) {
   uint32_t n = hf_le32(b + HF_H_NSECTIONS);
   unsigned char *sums = malloc(8 * (size_t)n + 1);
   unsigned char *hb = malloc(56 + 32 * (size_t)n);
@@ -134,7 +134,7 @@ static void fx_reseal(unsigned char *b) {
 }
 
 /* Recomputes every section checksum from the table, then reseals. */
-static void fx_reseal_all(unsigned char *b) {
+static inline void fx_reseal_all(unsigned char *b) {
   uint32_t n = hf_le32(b + HF_H_NSECTIONS);
   for (uint32_t i = 0; i < n; i++) {
     unsigned char *e = b + 64 + 32 * i;
@@ -144,8 +144,8 @@ static void fx_reseal_all(unsigned char *b) {
 }
 
 /* Lays out header, table and sections per §4-§5; malloc'd result. */
-static unsigned char *fx_assemble(const fx_sec *s, size_t n, uint64_t version,
-                                  size_t *len) {
+static inline unsigned char *fx_assemble(const fx_sec *s, size_t n,
+                                         uint64_t version, size_t *len) {
   uint64_t pos = hf_align8(64 + 32 * (uint64_t)n);
   size_t total;
   unsigned char *b;
@@ -176,7 +176,8 @@ static unsigned char *fx_assemble(const fx_sec *s, size_t n, uint64_t version,
 }
 
 /* The fixture as a blob, with `extra` ancillary sections of 3 bytes. */
-static unsigned char *fx_blob_extra(const fx *f, size_t extra, size_t *len) {
+static inline unsigned char *fx_blob_extra(const fx *f, size_t extra,
+                                           size_t *len) {
   fx_sec s[8] = {
       {HF_SEC_SCHEMA, HF_NO_TYPE, f->schema, f->schema_len},
       {HF_SEC_TYPES, HF_NO_TYPE, f->types, 16},
@@ -190,15 +191,15 @@ static unsigned char *fx_blob_extra(const fx *f, size_t extra, size_t *len) {
   return fx_assemble(s, 6 + (extra < 2 ? extra : 2), f->version, len);
 }
 
-static unsigned char *fx_blob(const fx *f, size_t *len) {
+static inline unsigned char *fx_blob(const fx *f, size_t *len) {
   return fx_blob_extra(f, 0, len);
 }
 
 /* Offset of section i's table entry and of its data. */
-static size_t fx_entry(size_t i) {
+static inline size_t fx_entry(size_t i) {
   return 64 + 32 * i;
 }
-static size_t fx_data(const unsigned char *b, size_t i) {
+static inline size_t fx_data(const unsigned char *b, size_t i) {
   return (size_t)hf_le64(b + fx_entry(i) + 8);
 }
 
@@ -291,14 +292,14 @@ typedef struct rt_model {
   uint32_t types[T_N];
 } rt_model;
 
-static uint64_t rt_rand(uint64_t *s) {
+static inline uint64_t rt_rand(uint64_t *s) {
   *s ^= *s << 13;
   *s ^= *s >> 7;
   *s ^= *s << 17;
   return *s;
 }
 
-static void rt_gen(rt_model *md, uint64_t seed, unsigned n) {
+static inline void rt_gen(rt_model *md, uint64_t seed, unsigned n) {
   uint64_t s = seed * 2654435761u + 1;
   md->n = n;
   md->m = calloc(n, sizeof *md->m);
@@ -343,8 +344,8 @@ static void rt_gen(rt_model *md, uint64_t seed, unsigned n) {
   }
 }
 
-static void rt_title(const rt_model *md, const rt_movie *m, const char **p,
-                     size_t *len) {
+static inline void rt_title(const rt_model *md, const rt_movie *m,
+                            const char **p, size_t *len) {
   if (m->title < 0) {
     *p = md->longtitle;
     *len = sizeof md->longtitle;
@@ -361,15 +362,15 @@ static void rt_title(const rt_model *md, const rt_movie *m, const char **p,
       return rc_;                                                              \
   } while (0)
 
-static int rt_named(hf_builder *b, uint32_t type, const char *s, hf_ref *out,
-                    hf_error *err) {
+static inline int rt_named(hf_builder *b, uint32_t type, const char *s,
+                           hf_ref *out, hf_error *err) {
   RT_OK(hf_builder_begin(b, type, err));
   RT_OK(hf_builder_set_string(b, 0, s, strlen(s), err));
   return hf_builder_end(b, out, err);
 }
 
-static int rt_add_movie(hf_builder *b, const rt_model *md, const rt_movie *m,
-                        hf_error *err) {
+static inline int rt_add_movie(hf_builder *b, const rt_model *md,
+                               const rt_movie *m, hf_error *err) {
   const uint32_t *t = md->types;
   hf_ref ref, ref2;
   char name[32];
@@ -442,8 +443,8 @@ static int rt_add_movie(hf_builder *b, const rt_model *md, const rt_movie *m,
 }
 
 /* Builds the model's snapshot into a malloc'd buffer. */
-static int rt_build(rt_model *md, unsigned char **out, size_t *len,
-                    hf_error *err) {
+static inline int rt_build(rt_model *md, unsigned char **out, size_t *len,
+                           hf_error *err) {
   hf_schema *s;
   hf_builder *b;
   static const char *const names[T_N] = {
