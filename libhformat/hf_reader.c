@@ -130,6 +130,13 @@ static int check_header(hf_reader *r, hf_error *err) {
                    "version %u only (FORMAT.md §4.2, R-HDR-03)",
                    (unsigned)r->info.format_major,
                    (unsigned)r->info.format_minor, (unsigned)HF_FORMAT_MAJOR);
+  kind = h[HF_H_KIND];
+  if (kind < HF_BLOB_SNAPSHOT || kind > HF_BLOB_REVERSE_DELTA)
+    return hf_fail(err, HF_E_CORRUPT, HF_H_KIND,
+                   "header: blob kind %u is not 1 (snapshot), 2 (delta) or "
+                   "3 (reverse delta) (FORMAT.md §4.3, R-HDR-05)",
+                   kind);
+  r->info.kind = (hf_blob_kind)kind;
   if (h[HF_H_RESERVED0] != 0 || hf_le16(h + HF_H_RESERVED1) != 0 ||
       hf_le32(h + HF_H_RESERVED2) != 0) {
     uint64_t at = h[HF_H_RESERVED0] != 0             ? HF_H_RESERVED0
@@ -140,13 +147,6 @@ static int check_header(hf_reader *r, hf_error *err) {
                    "0 (FORMAT.md §4.4, R-HDR-04)",
                    (unsigned)at);
   }
-  kind = h[HF_H_KIND];
-  if (kind < HF_BLOB_SNAPSHOT || kind > HF_BLOB_REVERSE_DELTA)
-    return hf_fail(err, HF_E_CORRUPT, HF_H_KIND,
-                   "header: blob kind %u is not 1 (snapshot), 2 (delta) or "
-                   "3 (reverse delta) (FORMAT.md §4.3, R-HDR-05)",
-                   kind);
-  r->info.kind = (hf_blob_kind)kind;
   fsize = hf_le64(h + HF_H_FILE_SIZE);
   if (fsize > size)
     return hf_fail(err, HF_E_TRUNCATED, size,
