@@ -92,7 +92,8 @@ typedef struct jctx {
   jstep steps[MAX_STEPS];
   jsmntok_t *toks; /* local_toks or heap */
   unsigned ntoks;
-  char *buf; /* unescape / base64 / number scratch: local_buf or heap */
+  char *copy; /* the text with a delimiter added, see tokenize() */
+  char *buf;  /* unescape / base64 / number scratch: local_buf or heap */
   size_t cap;
   jsmntok_t local_toks[LOCAL_TOKS];
   char local_buf[LOCAL_BUF];
@@ -251,9 +252,12 @@ static int take(jctx *j, const jsmntok_t **out) {
 
 /* Closes container t: the closing bracket must be its last byte. */
 static int close_tok(jctx *j, const jsmntok_t *t) {
-  const int rc = expect(j, t->type == JSMN_OBJECT ? '}' : ']');
-  if (rc < 0)
-    return rc;
+  const char want = t->type == JSMN_OBJECT ? '}' : ']';
+  skip_ws(j);
+  if (j->pos >= j->len || j->js[j->pos] != want)
+    return syntax(j,
+                  want == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+  j->pos++;
   if (j->pos != (size_t)t->end) {
     j->pos--;
     return syntax(j, "unexpected character");
@@ -338,14 +342,15 @@ static int get_int(jctx *j, const jsmntok_t *t, int64_t lo, int64_t hi,
   const size_t n = (size_t)(t->end - t->start);
   size_t i = 0;
   uint64_t mag = 0, lim;
-  int integer, rc, neg = 0;
+  int neg = 0;
+  /* the token passed check_prim() in set_field() */
   if (t->type != JSMN_PRIMITIVE || p[0] == 't' || p[0] == 'f' || p[0] == 'n')
     return wrong(j, t, "integer");
-  if ((rc = check_prim(j, t, &integer)) < 0)
-    return rc;
-  if (!integer)
-    return fail(j, HF_E_INPUT, tok_pos(t), "expected integer, got %.*s",
-                n > 24 ? 24 : (int)n, p);
+  for (i = p[0] == '-'; i < n; i++)
+    if (p[i] < '0' || p[i] > '9')
+      return fail(j, HF_E_INPUT, tok_pos(t), "expected integer, got %.*s",
+                  n > 24 ? 24 : (int)n, p);
+  i = 0;
   if (p[0] == '-')
     neg = 1, i = 1;
   lim = neg ? (uint64_t)0 - (uint64_t)lo : (uint64_t)hi;
@@ -387,7 +392,7 @@ static int get_real(jctx *j, const jsmntok_t *t, int is_float, double *d,
                     float *f) {
   const char *p = j->js + t->start;
   const size_t n = (size_t)(t->end - t->start);
-  int integer, rc;
+  int rc;
   if (t->type == JSMN_STRING) {
     double v;
     if (n == 3 && memcmp(p, "NaN", 3) == 0)
@@ -406,7 +411,7 @@ static int get_real(jctx *j, const jsmntok_t *t, int is_float, double *d,
   }
   if (t->type != JSMN_PRIMITIVE || p[0] == 't' || p[0] == 'f' || p[0] == 'n')
     return wrong(j, t, "number");
-  if ((rc = check_prim(j, t, &integer)) < 0 || (rc = grow(j, n + 1)) < 0)
+  if ((rc = grow(j, n + 1)) < 0) /* the token passed check_prim() */
     return rc;
   memcpy(j->buf, p, n);
   j->buf[n] = '\0';
@@ -565,7 +570,7 @@ static int skip_value(jctx *j, const jsmntok_t *t) {
   if (t->type == JSMN_PRIMITIVE)
     return check_prim(j, t, &integer);
   if (t->type == JSMN_STRING)
-    return t->size != 0 ? syntax(j, "unexpected ':'") : get_str(j, t, &s, &n);
+    return get_str(j, t, &s, &n);
   if ((rc = enter(j, t)) < 0)
     return rc;
   for (i = 0; i < t->size; i++) {
@@ -573,7 +578,7 @@ static int skip_value(jctx *j, const jsmntok_t *t) {
     if ((rc = sep(j, i)) < 0 || (rc = take(j, &k)) < 0)
       return rc;
     if (t->type == JSMN_OBJECT) {
-      if (k->type != JSMN_STRING || k->size != 1)
+      if (k->type != JSMN_STRING)
         return syntax(j, "expected a string key");
       if ((rc = get_str(j, k, &s, &n)) < 0 || (rc = expect(j, ':')) < 0 ||
           (rc = take(j, &v)) < 0)
@@ -600,8 +605,12 @@ static int set_field(jctx *j, const hf_field_def *fd, uint32_t f,
   size_t n;
   int rc, integer;
   hf_ref ref;
+  /* a primitive is checked before its type is judged, so a misspelt
+   * literal is reported as such */
+  if (t->type == JSMN_PRIMITIVE && (rc = check_prim(j, t, &integer)) < 0)
+    return rc;
   if (is_null(j, t))
-    return check_prim(j, t, &integer);
+    return HF_OK;
   switch (fd->type) {
   case HF_FT_INT:
     if ((rc = get_int(j, t, INT32_MIN, INT32_MAX, "int", &v)) < 0)
@@ -628,13 +637,10 @@ static int set_field(jctx *j, const hf_field_def *fd, uint32_t f,
       BUILD(j, t, hf_builder_set_bool(b, f, j->js[t->start] == 't', be));
       return HF_OK;
     }
-    if (t->type == JSMN_PRIMITIVE && (rc = check_prim(j, t, &integer)) < 0)
-      return rc;
     return wrong(j, t, "boolean");
   case HF_FT_STRING:
-    if (t->type != JSMN_STRING || t->size != 0)
-      return t->type == JSMN_STRING ? syntax(j, "unexpected ':'")
-                                    : wrong(j, t, "string");
+    if (t->type != JSMN_STRING)
+      return wrong(j, t, "string");
     if ((rc = get_str(j, t, &s, &n)) < 0)
       return rc;
     BUILD(j, t, hf_builder_set_string_valid(b, f, s, n, be));
@@ -642,9 +648,8 @@ static int set_field(jctx *j, const hf_field_def *fd, uint32_t f,
   case HF_FT_BYTES: {
     size_t outlen;
     char *dst;
-    if (t->type != JSMN_STRING || t->size != 0)
-      return t->type == JSMN_STRING ? syntax(j, "unexpected ':'")
-                                    : wrong(j, t, "base64 string");
+    if (t->type != JSMN_STRING)
+      return wrong(j, t, "base64 string");
     if ((rc = get_str(j, t, &s, &n)) < 0)
       return rc;
     /* decode behind the unescaped text in the same buffer */
@@ -686,15 +691,17 @@ static int fields(jctx *j, uint32_t type, const jsmntok_t *t) {
     uint32_t f;
     if ((rc = sep(j, i)) < 0 || (rc = take(j, &kt)) < 0)
       return rc;
-    if (kt->type != JSMN_STRING || kt->size != 1)
+    if (kt->type != JSMN_STRING)
       return syntax(j, "expected a string key");
     if ((rc = get_str(j, kt, &name, &n)) < 0 || (rc = expect(j, ':')) < 0 ||
         (rc = take(j, &vt)) < 0)
       return rc;
     if (!find_field(td, &hint, name, n, &f)) {
       if (j->flags & HF_BUILD_IGNORE_UNKNOWN) {
+        push_name(j, j->js + kt->start, (size_t)(kt->end - kt->start), '.');
         if ((rc = skip_value(j, vt)) < 0)
           return rc;
+        pop(j);
         continue;
       }
       return fail(j, HF_E_INPUT, tok_pos(kt), "unknown field '%.*s'",
@@ -783,7 +790,7 @@ static int entries(jctx *j, uint32_t type, const jsmntok_t *t) {
     if ((rc = sep(j, i)) < 0 || (rc = take(j, &kt)) < 0)
       return rc;
     if (t->type == JSMN_OBJECT) {
-      if (kt->type != JSMN_STRING || kt->size != 1)
+      if (kt->type != JSMN_STRING)
         return syntax(j, "expected a string key");
       push_name(j, j->js + kt->start, (size_t)(kt->end - kt->start), '"');
       if ((rc = name_key(j, td->elem_type, kt, &kr)) < 0 ||
@@ -874,6 +881,18 @@ static int tokenize(jctx *j) {
       n = jsmn_parse(&p, j->js, j->len, j->toks, j->ntoks);
     }
   }
+  if (n == JSMN_ERROR_PART && j->len > 0 && j->copy == NULL) {
+    /* strict jsmn wants a delimiter after a primitive, even at the end of
+     * the text: a bare top-level scalar (a root of a one-field type) gets
+     * one in a copy.  Token offsets are the same in the copy. */
+    if ((j->copy = malloc(j->len + 1)) == NULL)
+      return fail(j, HF_E_NOMEM, 0, "out of memory");
+    memcpy(j->copy, j->js, j->len);
+    j->copy[j->len] = ' ';
+    j->js = j->copy;
+    jsmn_init(&p);
+    n = jsmn_parse(&p, j->js, j->len + 1, j->toks, j->ntoks);
+  }
   if (n == JSMN_ERROR_PART) {
     j->pos = j->len;
     return syntax(j, "unexpected end of input");
@@ -938,6 +957,7 @@ int hf_builder_add_json(hf_builder *b, uint32_t type, const char *json,
   j.line = line;
   j.err = err;
   j.nsteps = 0;
+  j.copy = NULL;
   j.toks = j.local_toks;
   j.ntoks = LOCAL_TOKS;
   j.buf = j.local_buf;
@@ -951,5 +971,6 @@ int hf_builder_add_json(hf_builder *b, uint32_t type, const char *json,
     free(j.toks);
   if (j.buf != j.local_buf)
     free(j.buf);
+  free(j.copy);
   return rc;
 }
