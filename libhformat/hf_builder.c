@@ -763,15 +763,16 @@ static int store_reserve(hf_bstore *st, const hf_type_def *t, size_t bloblen) {
   /* Keep the table at most half full. */
   if ((uint64_t)st->n + 1 > (st->tmask + 1) / 2) {
     uint64_t size = st->tmask ? 2 * (st->tmask + 1) : 1024, mask = size - 1;
-    uint32_t *nt = malloc((size_t)size * sizeof *nt), i;
+    uint64_t *nt = malloc((size_t)size * sizeof *nt);
+    uint32_t i;
     if (nt == NULL)
       return HF_E_NOMEM;
     memset(nt, 0xFF, (size_t)size * sizeof *nt);
     for (i = 0; i < st->n; i++) {
       uint64_t j = st->hash[i] & mask;
-      while (nt[j] != HF_B_NOID)
+      while (nt[j] != HF_B_EMPTY)
         j = (j + 1) & mask;
-      nt[j] = i;
+      nt[j] = HF_B_ENT(st->hash[i], i);
     }
     free(st->table);
     st->table = nt;
@@ -793,7 +794,7 @@ static uint32_t store_add(hf_bstore *st, uint64_t pos,
   st->flags[id] = 0;
   if (st->line != NULL)
     st->line[id] = line;
-  st->table[pos] = id;
+  st->table[pos] = HF_B_ENT(h, id);
   return id;
 }
 
@@ -802,10 +803,10 @@ static uint32_t store_add(hf_bstore *st, uint64_t pos,
 static void store_pop(hf_bstore *st, size_t unit) {
   uint32_t id = st->n - 1;
   uint64_t mask = st->tmask, i = st->hash[id] & mask, j;
-  while (st->table[i] != id)
+  while (HF_B_ENT_ID(st->table[i]) != id)
     i = (i + 1) & mask;
-  for (j = (i + 1) & mask; st->table[j] != HF_B_NOID; j = (j + 1) & mask) {
-    uint64_t home = st->hash[st->table[j]] & mask;
+  for (j = (i + 1) & mask; st->table[j] != HF_B_EMPTY; j = (j + 1) & mask) {
+    uint64_t home = st->hash[HF_B_ENT_ID(st->table[j])] & mask;
     /* Move entry j into the hole at i unless its home lies in (i, j]. */
     int stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
     if (!stays) {
@@ -813,7 +814,7 @@ static void store_pop(hf_bstore *st, size_t unit) {
       i = j;
     }
   }
-  st->table[i] = HF_B_NOID;
+  st->table[i] = HF_B_EMPTY;
   st->n--;
   st->data_len = st->off[id];
   if (unit > 0) /* collections count their elements for the §10 limit */
@@ -845,8 +846,11 @@ static int end_keyed(hf_builder *b, uint32_t type, size_t len, int root,
     return hf_fail_at(err, HF_E_INPUT, b->line, 0, "%s: primary key %s is null",
                       t->name, t->keys[nullk].text);
   *h = hf_key_hash(kv, t->nkeys);
-  for (i = *h & st->tmask; st->table[i] != HF_B_NOID; i = (i + 1) & st->tmask) {
-    uint32_t e = st->table[i];
+  for (i = *h & st->tmask; st->table[i] != HF_B_EMPTY;
+       i = (i + 1) & st->tmask) {
+    uint32_t e = HF_B_ENT_ID(st->table[i]);
+    if ((st->table[i] ^ *h) >> 32)
+      continue;
     size_t elen;
     const unsigned char *eb;
     char kbuf[160];
@@ -885,8 +889,11 @@ static int end_unkeyed(hf_builder *b, uint32_t type, size_t len, uint32_t *id,
   if (mine == NULL)
     return HF_E_NOMEM;
   *h = hf_xxh3(mine, len);
-  for (i = *h & st->tmask; st->table[i] != HF_B_NOID; i = (i + 1) & st->tmask) {
-    uint32_t e = st->table[i];
+  for (i = *h & st->tmask; st->table[i] != HF_B_EMPTY;
+       i = (i + 1) & st->tmask) {
+    uint32_t e = HF_B_ENT_ID(st->table[i]);
+    if ((st->table[i] ^ *h) >> 32)
+      continue;
     size_t elen;
     const unsigned char *eb;
     if (st->hash[e] != *h)

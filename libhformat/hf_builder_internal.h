@@ -54,6 +54,9 @@ uint32_t hf_builder_open_type(const hf_builder *b);
 
 #define HF_B_NOID UINT32_MAX
 #define HF_B_ROOT 0x1u /* record was closed as a root */
+#define HF_B_EMPTY UINT64_MAX
+#define HF_B_ENT(h, id) (((h) & ~(uint64_t)0xFFFFFFFFu) | (uint64_t)(id))
+#define HF_B_ENT_ID(e) ((uint32_t)(e))
 
 /* The distinct records of one type. */
 typedef struct hf_bstore {
@@ -64,9 +67,12 @@ typedef struct hf_bstore {
   uint64_t *hash;       /* content hash (unkeyed) or key hash (keyed) */
   uint64_t *line;       /* keyed types: input line of the first appearance */
   unsigned char *flags; /* HF_B_* */
-  uint32_t *table;      /* open addressing on hash: ids, HF_B_NOID = empty */
-  uint64_t tmask;       /* table size - 1 (power of two), 0 before first use */
-  uint64_t nelems;      /* collections: elements or entries stored */
+  /* Open addressing on hash, linear probing: entries are the high 32 bits
+   * of the hash above the id, so most misses cost no further memory access;
+   * HF_B_EMPTY = free. */
+  uint64_t *table;
+  uint64_t tmask;  /* table size - 1 (power of two), 0 before first use */
+  uint64_t nelems; /* collections: elements or entries stored */
 } hf_bstore;
 
 /* One open record on the stack.  Buffers are kept and reused by the next
