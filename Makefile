@@ -30,7 +30,7 @@ TESTS     = $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TESTHELP_OBJS = $(TEST_HELP:%.c=$(BUILD)/%.o)
 MANS      = $(MAN_SRCS:tools/%.md=$(BUILD)/man/%)
 
-.PHONY: all lib tools deps check test test-unit test-cli test-golden \
+.PHONY: all lib tools deps check test test-unit test-cli \
         asan demo install uninstall clean help man format
 
 all: lib tools ## build libhformat (static + shared) and the tools into bin/
@@ -42,7 +42,7 @@ tools: $(TOOLS) ## build the hollow-* tools
 deps: ## install missing build/test dependencies (apt-get when root)
 	@sh scripts/deps.sh
 
-$(BUILD)/libhformat/%.o: libhformat/%.c libhformat/include/hformat.h libhformat/hf_internal.h
+$(BUILD)/libhformat/%.o: libhformat/%.c $(wildcard libhformat/include/*.h libhformat/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(CPPFLAGS) $(CFLAGS) -fPIC -c -o $@ $<
 
