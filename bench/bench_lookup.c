@@ -39,6 +39,7 @@ extern void __libc_free(void *p);
 
 static volatile int g_counting;
 static volatile unsigned long g_allocs;
+static void *volatile g_probe;
 
 void *malloc(size_t n) {
   if (g_counting)
@@ -381,6 +382,17 @@ static int check_allocs(const bench *b) {
   for (j = 0; j < sizeof k_ftypes / sizeof k_ftypes[0]; j++)
     fields[j] = field_of(b, k_ftypes[j]);
 #ifdef HB_ALLOC_COUNT
+  /* The counter must see a known allocation, or a zero below means nothing
+   * (volatile keeps the compiler from pairing malloc with free away). */
+  g_allocs = 0;
+  g_counting = 1;
+  g_probe = malloc(16);
+  free(g_probe);
+  g_counting = 0;
+  if (g_allocs != 2) {
+    fprintf(stderr, ME ": allocation counter does not work (%lu)\n", g_allocs);
+    return 1;
+  }
   g_allocs = 0;
   g_counting = 1;
 #endif
