@@ -420,6 +420,55 @@ typedef int (*hf_write_fn)(void *ctx, const void *p, size_t len);
 int hf_json_write_record(const hf_reader *r, uint32_t type, uint32_t ordinal,
                          hf_write_fn fn, void *ctx, hf_error *err);
 
+/* ------------------------------------------------------------------------ */
+/* Deltas (FORMAT.md §8)                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* A delta (blob kind 2) turns the snapshot whose state is its base_state
+ * into the snapshot whose state is its state, byte for byte; a reverse delta
+ * (kind 3) is the same encoding computed in the other direction, so that a
+ * reader can roll back.  Delta blobs are opened with hf_reader_open*() like
+ * snapshots (hf_info.kind tells them apart) and checked by
+ * hf_reader_verify(); snapshot accessors refuse them. */
+
+#define HF_DELTA_LZ4 0x1u     /* compress sections with LZ4 where it pays */
+#define HF_DELTA_REVERSE 0x2u /* write kind 3 (reverse delta) instead of 2 */
+
+/*! hf_delta_write_fd() / hf_delta_write_path() / hf_delta_mem() :
+ *  Computes the delta that turns snapshot `from` into snapshot `to` and
+ *  writes it to `fd` (not closed), publishes it atomically at `path` (as
+ *  hf_builder_write_path()), or returns it in *out / *len (malloc'd; free
+ *  with free()).  For the reverse delta of OLD -> NEW, call with from = NEW,
+ *  to = OLD and HF_DELTA_REVERSE.  Both readers are borrowed.
+ *  @return HF_OK; HF_E_ARG (a blob is not a snapshot; `to` was not built with
+ *  `from` as base, so ordinals do not correspond); HF_E_SCHEMA (the schemas
+ *  differ: ship a full snapshot instead); HF_E_IO, HF_E_NOMEM, or a reader
+ *  error if an input turns out to be corrupt. */
+int hf_delta_write_fd(const hf_reader *from, const hf_reader *to,
+                      uint32_t flags, int fd, hf_error *err);
+int hf_delta_write_path(const hf_reader *from, const hf_reader *to,
+                        uint32_t flags, const char *path, hf_error *err);
+int hf_delta_mem(const hf_reader *from, const hf_reader *to, uint32_t flags,
+                 void **out, size_t *len, hf_error *err);
+
+/*! hf_apply_mem() / hf_apply_write_fd() / hf_apply_write_path() :
+ *  Applies deltas[0..n) (kinds 2 or 3, in order) to snapshot `base` and
+ *  returns the resulting snapshot in *out / *len (malloc'd; free with
+ *  free()), writes it to `fd` (not closed), or publishes it atomically at
+ *  `path`.  Each delta is fully verified first; intermediate snapshots live
+ *  in memory.  n == 0 reproduces `base`.  All readers are borrowed.
+ *  @return HF_OK; HF_E_STATE (a delta's base_state is not the state it is
+ *  applied to: wrong base or wrong chain order; err->msg names both states);
+ *  HF_E_ARG (base is not a snapshot, a delta is not a delta); HF_E_CORRUPT /
+ *  HF_E_CHECKSUM / HF_E_LIMIT (a delta is damaged, or the result's state is
+ *  not the delta's state); HF_E_IO, HF_E_NOMEM. */
+int hf_apply_mem(const hf_reader *base, const hf_reader *const *deltas,
+                 size_t n, void **out, size_t *len, hf_error *err);
+int hf_apply_write_fd(const hf_reader *base, const hf_reader *const *deltas,
+                      size_t n, int fd, hf_error *err);
+int hf_apply_write_path(const hf_reader *base, const hf_reader *const *deltas,
+                        size_t n, const char *path, hf_error *err);
+
 #ifdef __cplusplus
 }
 #endif
