@@ -1,7 +1,8 @@
 /*
  * bench_lookup.c - warm primary-key lookup and field access on a snapshot.
  *
- *   bench_lookup [-n OPS] [-r RUNS] [-s SEED] [-t TYPE] [-f FIELD] FILE
+ *   bench_lookup [-n OPS] [-r RUNS] [-s SEED] [-t TYPE] [-f FIELD] [-k KEYS]
+ *                FILE
  *
  * Maps FILE, takes every key of TYPE (default: the keyed object type with the
  * most records), shuffles them with a fixed seed and times, per run:
@@ -77,6 +78,7 @@ typedef struct bench {
   size_t nmiss;
   char *miss_text; /* backing store of string miss keys */
   unsigned runs;
+  uint32_t hot; /* -k: distinct keys drawn from, 0 = all */
   uint64_t seed;
 } bench;
 
@@ -127,18 +129,23 @@ static void load_keys(bench *b) {
 }
 
 /* ops indices into the key array: a seeded shuffle of all of them, repeated
- * (and reshuffled) when ops exceeds the record count. */
+ * (and reshuffled) when ops exceeds the record count.  With -k, only the
+ * first `hot` keys of the first shuffle are drawn: a working set that stays
+ * in cache, to separate the CPU cost of a lookup from memory latency. */
 static void make_order(bench *b) {
   uint64_t st = b->seed;
   uint32_t *perm = xmalloc(b->count, sizeof *perm);
+  const uint32_t pool = b->hot && b->hot < b->count ? b->hot : b->count;
   size_t done = 0;
   uint32_t i;
   for (i = 0; i < b->count; i++)
     perm[i] = i;
+  hb_shuffle_u32(perm, b->count, &st);
   b->order = xmalloc(b->ops, sizeof *b->order);
   while (done < b->ops) {
-    size_t n = b->ops - done < b->count ? b->ops - done : b->count;
-    hb_shuffle_u32(perm, b->count, &st);
+    size_t n = b->ops - done < pool ? b->ops - done : pool;
+    if (done > 0)
+      hb_shuffle_u32(perm, pool, &st);
     memcpy(b->order + done, perm, n * sizeof *perm);
     done += n;
   }
@@ -432,11 +439,13 @@ static int check_allocs(const bench *b) {
 
 static void usage(FILE *f) {
   fprintf(f, "usage: " ME " [-n OPS] [-r RUNS] [-s SEED] [-t TYPE] [-f FIELD] "
-             "FILE\n"
+             "[-k KEYS] FILE\n"
              "  -n OPS    lookups per run (default 1000000)\n"
              "  -r RUNS   runs per figure (default 5)\n"
              "  -s SEED   shuffle seed (default 42)\n"
              "  -t TYPE   keyed type (default: keyed type with most records)\n"
+             "  -k KEYS   draw lookups from KEYS distinct keys only (cache-"
+             "resident)\n"
              "  -f FIELD  string field read after lookups (default: first "
              "non-key string)\n");
 }
@@ -453,7 +462,7 @@ int main(int argc, char **argv) {
   b.ops = 1000000;
   b.runs = 5;
   b.seed = 42;
-  while ((c = getopt(argc, argv, "n:r:s:t:f:h")) != -1) {
+  while ((c = getopt(argc, argv, "n:r:s:t:f:k:h")) != -1) {
     switch (c) {
     case 'n':
       b.ops = (size_t)strtoull(optarg, NULL, 10);
@@ -463,6 +472,9 @@ int main(int argc, char **argv) {
       break;
     case 's':
       b.seed = strtoull(optarg, NULL, 10);
+      break;
+    case 'k':
+      b.hot = (uint32_t)strtoul(optarg, NULL, 10);
       break;
     case 't':
       type_name = optarg;
@@ -493,8 +505,9 @@ int main(int argc, char **argv) {
   make_misses(&b);
   check_hits(&b);
   printf("file %s: %" PRIu64 " bytes, type %u: %u records, %u key part(s), "
-         "seed %" PRIu64 "\n",
-         argv[optind], info.file_size, b.t.type, b.count, b.t.nkeys, b.seed);
+         "seed %" PRIu64 ", %u distinct keys queried\n",
+         argv[optind], info.file_size, b.t.type, b.count, b.t.nkeys, b.seed,
+         b.hot && b.hot < b.count ? b.hot : b.count);
   bench_hits(&b);
   bench_fields(&b);
   c = check_allocs(&b);
