@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "hf_assemble.h"
 #include "hf_builder_internal.h"
 
 /* Per-type result of ordinal assignment. */
@@ -445,47 +446,26 @@ static int assign_type(fin *F, uint32_t type) {
 /* ---- Section layout --------------------------------------------------------
  */
 
-typedef struct sec {
-  uint32_t kind, type;
-  uint64_t off, len;
-} sec;
-
-/* Lengths of a type's sections, in §5.3 order; returns how many. */
-static int type_sections(fin *F, uint32_t type, sec *s) {
+/* Record count and heap bytes or element count of a type (hf_assemble.c
+ * lays the sections out from these). */
+static void type_counts(const fin *F, uint32_t type, hf_snap_type *out) {
   const hf_builder *b = F->b;
   const hf_type_def *t = &b->schema->types[type];
   const hf_bstore *st = &b->stores[type];
   const tfin *tf = &F->t[type];
   uint64_t var = 0;
   uint32_t i;
-  int n = 0;
   for (i = 0; i < tf->nseq; i++) {
     uint32_t id = tf->seq[i];
     var += st->off[id + 1] - st->off[id];
   }
-  s[n].kind = HF_SEC_BITMAP;
-  s[n++].len = ((uint64_t)tf->limit + 63) / 64 * 8;
-  s[n].kind = HF_SEC_SLOTS;
-  s[n++].len = (uint64_t)tf->limit * t->slot_width;
-  if (t->kind == HF_KIND_OBJECT) {
+  if (t->kind == HF_KIND_OBJECT)
     var -= (uint64_t)tf->nseq * t->slot_width;
-    if (var > HF_MAX_HEAP)
-      return hf_fail(F->err, HF_E_LIMIT, UINT64_MAX,
-                     "%s: heap of %" PRIu64 " bytes exceeds 2^40-1", t->name,
-                     var);
-    s[n].kind = HF_SEC_HEAP;
-    s[n++].len = var;
-    if (t->nkeys > 0) {
-      s[n].kind = HF_SEC_PKINDEX;
-      s[n++].len = hf_pk_buckets(tf->nseq) * HF_PK_BUCKET_SIZE;
-    }
-  } else {
-    s[n].kind = HF_SEC_ELEMENTS;
-    s[n++].len = var;
-  }
-  for (i = 0; i < (uint32_t)n; i++)
-    s[i].type = type;
-  return n;
+  else
+    var /= t->kind == HF_KIND_MAP ? 8 : 4;
+  out->limit = tf->limit;
+  out->count = tf->nseq;
+  out->var_len = var;
 }
 
 /* ---- Section contents ------------------------------------------------------
@@ -586,108 +566,44 @@ static int emit_colls(fin *F, uint32_t type, unsigned char *slots,
 static int render(fin *F) {
   hf_builder *b = F->b;
   const hf_schema *s = b->schema;
-  uint32_t T = s->ntypes, i, ns = 0;
-  sec *secs = malloc(((size_t)T * 4 + 2) * sizeof *secs);
-  char probe[1];
-  size_t schema_len = hf_schema_print(s, probe, sizeof probe);
-  uint64_t pos, size, *sums = NULL;
-  unsigned char *out = NULL, *hb = NULL;
+  uint32_t T = s->ntypes, i;
+  hf_blobw w;
+  hf_snap_type *types = malloc(((size_t)T + 1) * sizeof *types);
+  uint32_t *first = malloc(((size_t)T + 1) * sizeof *first);
   int rc = HF_OK;
-  if (secs == NULL)
-    return nomem(F);
-  if (schema_len > HF_MAX_SCHEMA_TEXT) {
-    rc = hf_fail(F->err, HF_E_LIMIT, UINT64_MAX,
-                 "schema text of %zu bytes exceeds 1 MiB", schema_len);
-    goto out;
-  }
-  secs[ns].kind = HF_SEC_SCHEMA;
-  secs[ns++].len = schema_len;
-  secs[ns].kind = HF_SEC_TYPES;
-  secs[ns++].len = (uint64_t)T * HF_TYPES_ENTRY_SIZE;
-  secs[0].type = secs[1].type = HF_NO_TYPE;
-  for (i = 0; i < T; i++) {
-    int n = type_sections(F, i, secs + ns);
-    if (n < 0) {
-      rc = n;
-      goto out;
-    }
-    ns += (uint32_t)n;
-  }
-  pos = hf_align8(HF_HEADER_SIZE + (uint64_t)HF_SECTION_ENTRY_SIZE * ns);
-  for (i = 0; i < ns; i++) {
-    secs[i].off = pos;
-    pos = hf_align8(pos + secs[i].len);
-  }
-  size = pos;
-  if (size > SIZE_MAX || (out = calloc(1, (size_t)size)) == NULL ||
-      (sums = malloc(ns * sizeof *sums)) == NULL ||
-      (hb = malloc(HF_HEADER_CKSUM_OFF + (size_t)ns * 32)) == NULL) {
+  memset(&w, 0, sizeof w);
+  if (types == NULL || first == NULL) {
     rc = nomem(F);
     goto out;
   }
-  {
-    char *text = malloc(schema_len + 1);
-    if (text == NULL) {
-      rc = nomem(F);
-      goto out;
-    }
-    hf_schema_print(s, text, schema_len + 1);
-    memcpy(out + secs[0].off, text, schema_len);
-    free(text);
-  }
-  for (ns = 2, i = 0; i < T; i++) {
+  for (i = 0; i < T; i++)
+    type_counts(F, i, &types[i]);
+  if ((rc = hf_snap_layout(&w, s, types, first, F->err)) != HF_OK)
+    goto out;
+  for (i = 0; i < T; i++) {
     const hf_type_def *t = &s->types[i];
-    const tfin *tf = &F->t[i];
-    unsigned char *te = out + secs[1].off + (uint64_t)i * HF_TYPES_ENTRY_SIZE;
-    hf_put32(te, tf->limit);
-    hf_put32(te + 4, tf->nseq);
-    hf_put32(te + 8, t->slot_width);
-    emit_bitmap(tf, out + secs[ns].off);
+    uint32_t k = first[i];
+    emit_bitmap(&F->t[i], hf_blobw_data(&w, k + HF_SNAP_BITMAP));
     if (t->kind == HF_KIND_OBJECT) {
-      emit_objects(F, i, out + secs[ns + 1].off, out + secs[ns + 2].off);
+      emit_objects(F, i, hf_blobw_data(&w, k + HF_SNAP_SLOTS),
+                   hf_blobw_data(&w, k + HF_SNAP_VAR));
       if (t->nkeys > 0)
-        emit_pkindex(F, i, out + secs[ns + 3].off, secs[ns + 3].len);
-      ns += t->nkeys > 0 ? 4 : 3;
+        emit_pkindex(F, i, hf_blobw_data(&w, k + HF_SNAP_PK),
+                     w.secs[k + HF_SNAP_PK].len);
     } else {
-      rc = emit_colls(F, i, out + secs[ns + 1].off, out + secs[ns + 2].off);
+      rc = emit_colls(F, i, hf_blobw_data(&w, k + HF_SNAP_SLOTS),
+                      hf_blobw_data(&w, k + HF_SNAP_VAR));
       if (rc != HF_OK)
         goto out;
-      ns += 3;
     }
   }
   /* Section table, checksums, state (§4.9), header and its checksum. */
-  for (i = 0; i < ns; i++) {
-    unsigned char *e = out + HF_HEADER_SIZE + (uint64_t)i * 32;
-    uint64_t sum = hf_xxh3(out + secs[i].off, (size_t)secs[i].len);
-    hf_put32(e, secs[i].kind);
-    hf_put32(e + 4, secs[i].type);
-    hf_put64(e + 8, secs[i].off);
-    hf_put64(e + 16, secs[i].len);
-    hf_put64(e + 24, sum);
-    hf_put64((unsigned char *)&sums[i], sum);
-  }
-  memcpy(out, HF_MAGIC, HF_MAGIC_LEN);
-  hf_put16(out + HF_H_MAJOR, HF_FORMAT_MAJOR);
-  hf_put16(out + HF_H_MINOR, HF_FORMAT_MINOR);
-  out[HF_H_KIND] = HF_BLOB_SNAPSHOT;
-  hf_put32(out + HF_H_NSECTIONS, ns);
-  hf_put64(out + HF_H_FILE_SIZE, size);
-  hf_put64(out + HF_H_VERSION, b->dataset_version);
-  hf_put64(out + HF_H_BASE_STATE, 0);
-  b->out_state = hf_xxh3(sums, (size_t)ns * 8);
-  hf_put64(out + HF_H_STATE, b->out_state);
-  memcpy(hb, out, HF_HEADER_CKSUM_OFF);
-  memcpy(hb + HF_HEADER_CKSUM_OFF, out + HF_HEADER_SIZE, (size_t)ns * 32);
-  hf_put64(out + HF_H_CHECKSUM,
-           hf_xxh3(hb, HF_HEADER_CKSUM_OFF + (size_t)ns * 32));
-  b->out = out;
-  b->out_len = (size_t)size;
-  out = NULL;
+  b->out_state = hf_blobw_seal(&w, HF_BLOB_SNAPSHOT, b->dataset_version, 0, 0);
+  b->out = hf_blobw_take(&w, &b->out_len);
 out:
-  free(out);
-  free(secs);
-  free(sums);
-  free(hb);
+  hf_blobw_free(&w);
+  free(types);
+  free(first);
   return rc;
 }
 
