@@ -31,6 +31,14 @@
  * glibc exports its allocator under __libc_* names, so a program may define
  * malloc & co. itself and forward: every allocation in the process (the
  * library, liblz4, libxxhash, libc) passes through these while counting. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
+#define HB_NO_ALLOC_COUNT 1 /* sanitizers bring their own allocator */
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(HB_NO_ALLOC_COUNT)
+#define HB_NO_ALLOC_COUNT 1
+#endif
 #if defined(__GLIBC__) && !defined(HB_NO_ALLOC_COUNT)
 #define HB_ALLOC_COUNT 1
 extern void *__libc_malloc(size_t n);
@@ -430,7 +438,8 @@ static int check_allocs(const bench *b) {
   }
 #else
   g_sink += sink;
-  printf("allocations            not counted (needs glibc)\n");
+  printf("allocations            not counted in this build (needs glibc, no "
+         "sanitizer)\n");
   if (bad)
     return 1;
 #endif
