@@ -208,4 +208,11 @@ int hf_base64_decode(const char *s, size_t len, unsigned char *out,
 int hf_reader_key_values(const hf_reader *r, uint32_t type, uint32_t ordinal,
                          hf_value *vals);
 
+/* ---- JSON output of one primitive value (hf_json_out.c) ------------------ */
+
+/* Writes v (HF_FT_INT .. HF_FT_BYTES) as JSON, as hf_json_write_record()
+ * writes a field of that type.  Used by the diff for values and keys. */
+int hf_json_write_value(const hf_value *v, hf_write_fn fn, void *ctx,
+                        hf_error *err);
+
 #endif /* HF_INTERNAL_H */

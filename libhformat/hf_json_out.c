@@ -415,3 +415,52 @@ int hf_json_write_record(const hf_reader *r, uint32_t type, uint32_t ordinal,
   free(o);
   return rc < 0 ? rc : HF_OK;
 }
+
+/* One primitive value, for callers that print values found outside a
+ * record's JSON (the diff's changed fields and keys).  hf_internal.h. */
+int hf_json_write_value(const hf_value *v, hf_write_fn fn, void *ctx,
+                        hf_error *err) {
+  jout *o;
+  char txt[32];
+  int rc;
+  if (v == NULL || fn == NULL)
+    return hf_fail(err, HF_E_ARG, UINT64_MAX, "null value or sink");
+  if ((o = malloc(sizeof *o)) == NULL)
+    return hf_fail(err, HF_E_NOMEM, UINT64_MAX, "out of memory");
+  o->r = NULL;
+  o->s = NULL;
+  o->fn = fn;
+  o->ctx = ctx;
+  o->err = err;
+  o->n = 0;
+  switch (v->type) {
+  case HF_FT_INT:
+    rc = put(o, txt, (size_t)snprintf(txt, sizeof txt, "%ld", (long)v->u.i));
+    break;
+  case HF_FT_LONG:
+    rc = put(o, txt,
+             (size_t)snprintf(txt, sizeof txt, "%lld", (long long)v->u.l));
+    break;
+  case HF_FT_FLOAT:
+    rc = put_float(o, v->u.f);
+    break;
+  case HF_FT_DOUBLE:
+    rc = put_double(o, v->u.d);
+    break;
+  case HF_FT_BOOLEAN:
+    rc = puts_(o, v->u.b ? "true" : "false");
+    break;
+  case HF_FT_STRING:
+    rc = put_string(o, v->u.s.ptr, v->u.s.len);
+    break;
+  case HF_FT_BYTES:
+    rc = put_bytes(o, v->u.s.ptr, v->u.s.len);
+    break;
+  default:
+    rc = hf_fail(err, HF_E_ARG, UINT64_MAX, "not a primitive value type");
+  }
+  if (rc >= 0)
+    rc = flush(o);
+  free(o);
+  return rc < 0 ? rc : HF_OK;
+}
