@@ -2,6 +2,7 @@
  * bench_json.c - which JSON parser should JSON Lines ingest use?
  *
  *   bench_json PARSER FILE [RUNS]     PARSER: yajl jsmn jansson json-c scan
+ *   bench_json hformat FILE RUNS SCHEMA
  *
  * Reads FILE (JSON Lines) into memory, then RUNS times (default 3) parses
  * every line with PARSER and walks every value the way ingest does: each
@@ -12,7 +13,10 @@
  *
  * `sum` folds every value seen, so the work cannot be optimised away and the
  * parsers can be checked against each other.  `scan` only finds line ends:
- * the floor.  Run each parser in its own process so peak RSS is its own.
+ * the floor.  `hformat` is the real ingest: hf_builder_add_json() of every
+ * line into a builder for SCHEMA's first type (JSON parse, checks, the
+ * builder's record stack, dedup and key index; no snapshot written).  Run
+ * each parser in its own process so peak RSS is its own.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -23,6 +27,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include <hformat.h>
 #include <jansson.h>
 #include <yajl/yajl_parse.h>
 
@@ -264,6 +269,35 @@ static int run_jansson(const char *p, size_t len) {
   return 1;
 }
 
+static char *slurp(const char *path, size_t *len);
+static hf_builder *hb;
+static uint64_t hline;
+
+static int run_hformat(const char *p, size_t len) {
+  hf_error err;
+  if (hf_builder_add_json(hb, 0, p, len, ++hline, &err) < 0) {
+    fprintf(stderr, "bench_json: line %llu: %s\n", (unsigned long long)err.line,
+            err.msg);
+    return 0;
+  }
+  sum += len;
+  return 1;
+}
+
+static hf_schema *load_schema(const char *path) {
+  size_t len;
+  char *text = slurp(path, &len);
+  hf_schema *s = NULL;
+  hf_error err;
+  if (text == NULL || hf_schema_parse(text, len, &s, &err) != HF_OK) {
+    fprintf(stderr, "bench_json: %s: %s\n", path,
+            text ? err.msg : strerror(errno));
+    exit(2);
+  }
+  free(text);
+  return s;
+}
+
 static int run_scan(const char *p, size_t len) {
   sum += len + (unsigned char)p[0];
   return 1;
@@ -317,8 +351,10 @@ int main(int argc, char **argv) {
   double ms[16];
   int runs, r;
   struct rusage ru;
+  hf_schema *schema = NULL;
   if (argc < 3) {
-    fputs("usage: bench_json yajl|jsmn|jansson|json-c|scan FILE [RUNS]\n",
+    fputs("usage: bench_json yajl|jsmn|jansson|json-c|scan FILE [RUNS]\n"
+          "       bench_json hformat FILE RUNS SCHEMA\n",
           stderr);
     return 2;
   }
@@ -333,6 +369,8 @@ int main(int argc, char **argv) {
     run = run_jsonc;
   else if (strcmp(name, "scan") == 0)
     run = run_scan;
+  else if (strcmp(name, "hformat") == 0 && argc > 4)
+    run = run_hformat;
   else
     return 2;
   runs = argc > 3 ? atoi(argv[3]) : 3;
@@ -346,8 +384,14 @@ int main(int argc, char **argv) {
   toks = malloc(ntoks * sizeof *toks);
   ubuf = malloc(len + 1);
   jsonc_init();
+  if (run == run_hformat)
+    schema = load_schema(argv[4]);
   for (r = 0; r < runs; r++) {
-    const double t0 = now_ms();
+    double t0;
+    if (schema != NULL && hf_builder_new(schema, NULL, &hb, NULL) != HF_OK)
+      return 2;
+    hline = 0;
+    t0 = now_ms();
     sum = 0;
     for (off = 0; off < len;) {
       const char *nl = memchr(buf + off, '\n', len - off);
@@ -359,6 +403,8 @@ int main(int argc, char **argv) {
       off += l + 1;
     }
     ms[r] = now_ms() - t0;
+    hf_builder_free(hb);
+    hb = NULL;
   }
   getrusage(RUSAGE_SELF, &ru);
   {
@@ -372,6 +418,7 @@ int main(int argc, char **argv) {
            (unsigned long long)sum);
   }
   jsonc_done();
+  hf_schema_free(schema);
   free(ubuf);
   free(toks);
   free(buf);

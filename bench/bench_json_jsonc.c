@@ -29,14 +29,10 @@ static struct json_tokener *jct;
 static void walk_jsonc(struct json_object *v) {
   switch (json_object_get_type(v)) {
   case json_type_object: {
-    struct json_object_iterator it = json_object_iter_begin(v);
-    const struct json_object_iterator end = json_object_iter_end(v);
     sum += 3;
-    while (!json_object_iter_equal(&it, &end)) {
-      const char *k = json_object_iter_peek_name(&it);
+    json_object_object_foreach(v, k, x) {
       take_key(k, strlen(k));
-      walk_jsonc(json_object_iter_peek_value(&it));
-      json_object_iter_next(&it);
+      walk_jsonc(x);
     }
     break;
   }
