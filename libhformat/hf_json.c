@@ -229,17 +229,23 @@ static int expect(jctx *j, char ch) {
   return HF_OK;
 }
 
-/* Takes the next token; it must start where the cursor (after blanks) is.
- * Strings and primitives move the cursor past them, containers inside. */
-static int take(jctx *j, const jsmntok_t **out) {
+#define VAL "a value"
+#define KEY "a string key"
+
+/* Takes the next token, `what` (for messages: "a value", "a string key");
+ * it must start where the cursor (after blanks) is.  Strings and primitives
+ * move the cursor past them, containers inside. */
+static int take(jctx *j, const jsmntok_t **out, const char *what) {
   const jsmntok_t *t;
   skip_ws(j);
-  if (j->next >= j->ntok)
-    return syntax(j, "unexpected character");
-  t = &j->t[j->next];
-  if (j->pos != tok_pos(t))
-    return syntax(j, "unexpected character");
-  j->next++;
+  if (j->next >= j->ntok || j->pos != tok_pos(&j->t[j->next])) {
+    char msg[40];
+    if (j->pos < j->len && strchr(",:]}", j->js[j->pos]) == NULL)
+      return syntax(j, "unexpected character");
+    snprintf(msg, sizeof msg, "expected %s", what);
+    return syntax(j, msg);
+  }
+  t = &j->t[j->next++];
   if (t->type == JSMN_STRING)
     j->pos = (size_t)t->end + 1;
   else if (t->type == JSMN_PRIMITIVE)
@@ -254,6 +260,13 @@ static int take(jctx *j, const jsmntok_t **out) {
 static int close_tok(jctx *j, const jsmntok_t *t) {
   const char want = t->type == JSMN_OBJECT ? '}' : ']';
   skip_ws(j);
+  if (j->pos < j->len && j->js[j->pos] == ',') {
+    /* jsmn counts no member after a trailing comma */
+    j->pos++;
+    skip_ws(j);
+    return syntax(j,
+                  want == '}' ? "expected a string key" : "expected a value");
+  }
   if (j->pos >= j->len || j->js[j->pos] != want)
     return syntax(j,
                   want == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
@@ -575,13 +588,14 @@ static int skip_value(jctx *j, const jsmntok_t *t) {
     return rc;
   for (i = 0; i < t->size; i++) {
     const jsmntok_t *k, *v;
-    if ((rc = sep(j, i)) < 0 || (rc = take(j, &k)) < 0)
+    if ((rc = sep(j, i)) < 0 ||
+        (rc = take(j, &k, t->type == JSMN_OBJECT ? KEY : VAL)) < 0)
       return rc;
     if (t->type == JSMN_OBJECT) {
       if (k->type != JSMN_STRING)
         return syntax(j, "expected a string key");
       if ((rc = get_str(j, k, &s, &n)) < 0 || (rc = expect(j, ':')) < 0 ||
-          (rc = take(j, &v)) < 0)
+          (rc = take(j, &v, VAL)) < 0)
         return rc;
     } else {
       v = k;
@@ -689,12 +703,12 @@ static int fields(jctx *j, uint32_t type, const jsmntok_t *t) {
     const char *name;
     size_t n;
     uint32_t f;
-    if ((rc = sep(j, i)) < 0 || (rc = take(j, &kt)) < 0)
+    if ((rc = sep(j, i)) < 0 || (rc = take(j, &kt, KEY)) < 0)
       return rc;
     if (kt->type != JSMN_STRING)
       return syntax(j, "expected a string key");
     if ((rc = get_str(j, kt, &name, &n)) < 0 || (rc = expect(j, ':')) < 0 ||
-        (rc = take(j, &vt)) < 0)
+        (rc = take(j, &vt, VAL)) < 0)
       return rc;
     if (!find_field(td, &hint, name, n, &f)) {
       if (j->flags & HF_BUILD_IGNORE_UNKNOWN) {
@@ -754,7 +768,7 @@ static int elements(jctx *j, uint32_t elem, const jsmntok_t *t) {
   for (i = 0; i < t->size; i++) {
     const jsmntok_t *e;
     hf_ref r;
-    if ((rc = sep(j, i)) < 0 || (rc = take(j, &e)) < 0)
+    if ((rc = sep(j, i)) < 0 || (rc = take(j, &e, VAL)) < 0)
       return rc;
     push_index(j, (uint64_t)i);
     if (is_null(j, e))
@@ -787,14 +801,15 @@ static int entries(jctx *j, uint32_t type, const jsmntok_t *t) {
   for (i = 0; i < t->size; i++) {
     const jsmntok_t *kt, *vt, *pt = NULL;
     hf_ref kr, vr;
-    if ((rc = sep(j, i)) < 0 || (rc = take(j, &kt)) < 0)
+    if ((rc = sep(j, i)) < 0 ||
+        (rc = take(j, &kt, t->type == JSMN_OBJECT ? KEY : VAL)) < 0)
       return rc;
     if (t->type == JSMN_OBJECT) {
       if (kt->type != JSMN_STRING)
         return syntax(j, "expected a string key");
       push_name(j, j->js + kt->start, (size_t)(kt->end - kt->start), '"');
       if ((rc = name_key(j, td->elem_type, kt, &kr)) < 0 ||
-          (rc = expect(j, ':')) < 0 || (rc = take(j, &vt)) < 0)
+          (rc = expect(j, ':')) < 0 || (rc = take(j, &vt, VAL)) < 0)
         return rc;
     } else {
       /* [key, value] */
@@ -805,7 +820,7 @@ static int entries(jctx *j, uint32_t type, const jsmntok_t *t) {
                    ? fail(j, HF_E_INPUT, tok_pos(pt),
                           "map entry must be a [key, value] pair")
                    : wrong(j, pt, "[key, value] array");
-      if ((rc = enter(j, pt)) < 0 || (rc = take(j, &kt)) < 0)
+      if ((rc = enter(j, pt)) < 0 || (rc = take(j, &kt, VAL)) < 0)
         return rc;
       push_index(j, 0);
       if (is_null(j, kt))
@@ -813,7 +828,7 @@ static int entries(jctx *j, uint32_t type, const jsmntok_t *t) {
       if ((rc = record(j, td->elem_type, kt, &kr)) < 0)
         return rc;
       pop(j);
-      if ((rc = expect(j, ',')) < 0 || (rc = take(j, &vt)) < 0)
+      if ((rc = expect(j, ',')) < 0 || (rc = take(j, &vt, VAL)) < 0)
         return rc;
       push_index(j, 1);
     }
@@ -919,7 +934,7 @@ static int add_json(jctx *j) {
     return fail(j, HF_E_LIMIT, 0, "line longer than 2 GiB");
   if ((nul = memchr(j->js, '\0', j->len)) != NULL)
     return fail(j, HF_E_INPUT, (size_t)(nul - j->js), "invalid JSON: NUL byte");
-  if ((rc = tokenize(j)) < 0 || (rc = take(j, &t)) < 0)
+  if ((rc = tokenize(j)) < 0 || (rc = take(j, &t, VAL)) < 0)
     return rc;
   if (is_null(j, t))
     return fail(j, HF_E_INPUT, tok_pos(t), "record is null");
