@@ -48,6 +48,19 @@ uint64_t hf_blobw_seal(hf_blobw *w, hf_blob_kind kind, uint64_t version,
 unsigned char *hf_blobw_take(hf_blobw *w, size_t *len);
 void hf_blobw_free(hf_blobw *w);
 
+/* ---- Output (hf_write.c) --------------------------------------------------
+ */
+
+/* Writes all of p[0..len) to fd, resuming after signals and short writes.
+ * HF_E_IO with errno set. */
+int hf_write_all(int fd, const unsigned char *p, size_t len, hf_error *err);
+
+/* Publishes p[0..len) at `path` atomically: temporary file in the same
+ * directory, fsync, rename, fsync of the directory (FORMAT.md §12.2).  On
+ * failure `path` is untouched and no temporary remains. */
+int hf_publish(const char *path, const unsigned char *p, size_t len,
+               hf_error *err);
+
 /* ---- Snapshots (§5.4, §6) ---------------------------------------------- */
 
 /* What a snapshot's per-type section lengths follow from. */

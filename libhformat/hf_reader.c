@@ -20,6 +20,7 @@
 #define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
 
+#include "hf_delta_internal.h"
 #include "hf_reader_internal.h"
 
 /* ---- Messages ---------------------------------------------------------- */
@@ -40,6 +41,21 @@ const char *hf_section_kind_name(uint32_t kind) {
     return "elements";
   case HF_SEC_PKINDEX:
     return "pkindex";
+  case HF_SEC_REMOVED: /* delta sections (§8.2), plain or LZ4 */
+  case HF_SEC_REMOVED | HF_SEC_LZ4:
+    return kind & HF_SEC_LZ4 ? "removed+lz4" : "removed";
+  case HF_SEC_ADDED:
+  case HF_SEC_ADDED | HF_SEC_LZ4:
+    return kind & HF_SEC_LZ4 ? "added+lz4" : "added";
+  case HF_SEC_DSLOTS:
+  case HF_SEC_DSLOTS | HF_SEC_LZ4:
+    return kind & HF_SEC_LZ4 ? "dslots+lz4" : "dslots";
+  case HF_SEC_DHEAP:
+  case HF_SEC_DHEAP | HF_SEC_LZ4:
+    return kind & HF_SEC_LZ4 ? "dheap+lz4" : "dheap";
+  case HF_SEC_DELEMENTS:
+  case HF_SEC_DELEMENTS | HF_SEC_LZ4:
+    return kind & HF_SEC_LZ4 ? "delements+lz4" : "delements";
   default:
     return "unknown";
   }
@@ -210,8 +226,10 @@ static int kind_known(uint32_t kind, hf_blob_kind blob) {
   case HF_SEC_PKINDEX:
     return 1;
   default:
-    /* §8 reserves 0x20-0x2F for delta sections. */
-    if (blob != HF_BLOB_SNAPSHOT && kind >= 0x20 && kind <= 0x2F)
+    /* §8.2: delta sections, plain or LZ4 (bit 0x4000), in deltas only. */
+    if (blob != HF_BLOB_SNAPSHOT &&
+        (kind & ~(uint32_t)HF_SEC_LZ4) >= HF_SEC_REMOVED &&
+        (kind & ~(uint32_t)HF_SEC_LZ4) <= HF_SEC_DELEMENTS)
       return 1;
     return kind >= HF_SEC_ANCILLARY;
   }
@@ -657,6 +675,9 @@ static int open_blob(hf_reader *r, const hf_open_opts *opts, hf_error *err) {
     return rc;
   if (r->info.kind == HF_BLOB_SNAPSHOT &&
       (rc = check_snapshot(r, err)) != HF_OK)
+    return rc;
+  if (r->info.kind != HF_BLOB_SNAPSHOT &&
+      (rc = hf_rdelta_open(r, err)) != HF_OK)
     return rc;
   if (opts != NULL && (opts->flags & HF_OPEN_VERIFY))
     return hf_reader_verify(r, err);

@@ -12,6 +12,7 @@
 #define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
 
+#include "hf_delta_internal.h"
 #include "hf_reader_internal.h"
 
 static int checksum_differs(uint64_t stored, uint64_t computed) {
@@ -429,8 +430,14 @@ int hf_reader_verify(const hf_reader *r, hf_error *err) {
     return hf_fail(err, HF_E_ARG, UINT64_MAX, "NULL reader");
   if ((rc = verify_checksums(r, err)) != HF_OK)
     return rc;
-  if (!r->records) /* deltas: sections are checked by the applier */
+  if (!r->records) { /* deltas: decode every type (FORMAT.md §8.5) */
+    hf_dtype *d;
+    if ((rc = hf_delta_decode(r, &d, err)) != HF_OK)
+      return rc;
+    hf_delta_types_free(d, r->ntypes);
+    hf_error_clear(err);
     return HF_OK;
+  }
   /* Bitmaps first: references and elements are checked against them. */
   for (type = 0; type < r->ntypes; type++)
     if ((rc = verify_bitmap(r, &r->types[type], err)) != HF_OK)

@@ -11,11 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hf_assemble.h"
 #include "hf_builder_internal.h"
 
 /* Writes all of p[0..len), resuming after signals and short writes. */
-static int write_all(int fd, const unsigned char *p, size_t len,
-                     hf_error *err) {
+int hf_write_all(int fd, const unsigned char *p, size_t len, hf_error *err) {
   size_t done = 0;
   while (done < len) {
     size_t chunk = len - done;
@@ -50,7 +50,7 @@ int hf_builder_write_fd(hf_builder *b, int fd, uint64_t *state_out,
   rc = hf_builder_finish(b, err);
   if (rc != HF_OK)
     return rc;
-  rc = write_all(fd, b->out, b->out_len, err);
+  rc = hf_write_all(fd, b->out, b->out_len, err);
   if (rc == HF_OK && state_out != NULL)
     *state_out = b->out_state;
   return rc;
@@ -91,17 +91,14 @@ static int sync_dir(const char *path, hf_error *err) {
   return rc;
 }
 
-int hf_builder_write_path(hf_builder *b, const char *path, uint64_t *state_out,
-                          hf_error *err) {
+int hf_publish(const char *path, const unsigned char *p, size_t len,
+               hf_error *err) {
   static const char suffix[] = ".tmp.XXXXXX";
   size_t plen;
   char *tmp;
   int fd, rc, e;
-  if (b == NULL || path == NULL || path[0] == '\0')
-    return hf_fail(err, HF_E_ARG, UINT64_MAX, "no builder or path");
-  rc = hf_builder_finish(b, err);
-  if (rc != HF_OK)
-    return rc;
+  if (path == NULL || path[0] == '\0')
+    return hf_fail(err, HF_E_ARG, UINT64_MAX, "no path");
   plen = strlen(path);
   tmp = malloc(plen + sizeof suffix);
   if (tmp == NULL)
@@ -120,7 +117,7 @@ int hf_builder_write_path(hf_builder *b, const char *path, uint64_t *state_out,
   if (fchmod(fd, 0644) != 0) {
     e = errno;
     rc = hf_fail(err, HF_E_IO, UINT64_MAX, "cannot set file mode");
-  } else if ((rc = write_all(fd, b->out, b->out_len, err)) != HF_OK) {
+  } else if ((rc = hf_write_all(fd, p, len, err)) != HF_OK) {
     e = errno;
   } else if (fsync(fd) != 0) {
     e = errno;
@@ -144,7 +141,18 @@ int hf_builder_write_path(hf_builder *b, const char *path, uint64_t *state_out,
     return rc;
   }
   free(tmp);
-  rc = sync_dir(path, err);
+  return sync_dir(path, err);
+}
+
+int hf_builder_write_path(hf_builder *b, const char *path, uint64_t *state_out,
+                          hf_error *err) {
+  int rc;
+  if (b == NULL || path == NULL || path[0] == '\0')
+    return hf_fail(err, HF_E_ARG, UINT64_MAX, "no builder or path");
+  rc = hf_builder_finish(b, err);
+  if (rc != HF_OK)
+    return rc;
+  rc = hf_publish(path, b->out, b->out_len, err);
   if (rc == HF_OK && state_out != NULL)
     *state_out = b->out_state;
   return rc;
