@@ -8,7 +8,7 @@
 #
 #   -n N      records in the large dataset (default 1000000)
 #   -m M      records in the small dataset for the open comparison (10000)
-#   -r RUNS   builds timed per dataset (default 3)
+#   -r RUNS   builds timed per dataset (default 5)
 #   -q        smoke mode: one run of everything, few iterations; fails only
 #             if a program fails, never on timing
 #   -b DIR    where hollow-build is (default bin)
@@ -17,7 +17,7 @@
 #   -w DIR    scratch directory for data (default PROGDIR/data)
 set -eu
 
-N=1000000 M=10000 RUNS=3 QUICK=0 BINDIR=bin PROGDIR=build/bench
+N=1000000 M=10000 RUNS=5 QUICK=0 BINDIR=bin PROGDIR=build/bench
 DATAGEN= WORK= SEED=42 SCHEMA=bench/catalog.hsl
 while getopts qn:m:r:b:p:g:w: opt; do
   case $opt in
