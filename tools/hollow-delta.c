@@ -1,0 +1,232 @@
+/*
+ * hollow-delta - computes the delta (and the reverse delta) between two
+ * snapshots, the second built from the first (FORMAT.md §8).
+ *
+ *   hollow-delta v41.hollow v42.hollow -o 41-42.delta -r 42-41.rdelta
+ *
+ * Outputs are published atomically; on any refusal nothing is written.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hformat.h"
+#include "tool_common.h"
+
+typedef struct delta_args {
+  const char *old_path, *new_path;
+  const char *out_path; /* NULL or "-" = stdout */
+  const char *rev_path; /* NULL = no reverse delta */
+  uint32_t flags;
+  int force;
+  int verbosity;
+} delta_args;
+
+static int usage_error(void) {
+  fprintf(stderr, "Try '%s --help' for more information.\n", tool_prog());
+  return TOOL_EXIT_TROUBLE;
+}
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "Usage: %s [options] OLD NEW\n"
+          "Writes the delta that turns snapshot OLD into snapshot NEW (NEW "
+          "built\nwith hollow-build -b OLD), and optionally the reverse "
+          "delta.\n"
+          "\n"
+          "  -o, --output FILE     write the delta to FILE ('-' = stdout, "
+          "default)\n"
+          "  -r, --reverse FILE    also write the reverse delta (NEW -> OLD)\n"
+          "      --lz4             compress delta sections with LZ4 where it "
+          "pays\n"
+          "  -f, --force           write binary output to a terminal\n"
+          "  -q, --quiet           print errors only\n"
+          "  -v, --verbose         print sizes and states to stderr\n"
+          "  -h, --help            print this help and exit\n"
+          "  -V, --version         print the version and exit\n"
+          "\n"
+          "Exit status: 0 written, 2 trouble (usage, refused input, I/O).\n",
+          tool_prog());
+}
+
+enum { OPT_LZ4 = 256 };
+
+static int parse_args(int argc, char **argv, delta_args *a) {
+  static const struct option longs[] = {
+      {"output", required_argument, NULL, 'o'},
+      {"reverse", required_argument, NULL, 'r'},
+      {"lz4", no_argument, NULL, OPT_LZ4},
+      {"force", no_argument, NULL, 'f'},
+      {"quiet", no_argument, NULL, 'q'},
+      {"verbose", no_argument, NULL, 'v'},
+      {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, 'V'},
+      {NULL, 0, NULL, 0}};
+  int c;
+  memset(a, 0, sizeof *a);
+  a->verbosity = 1;
+  while ((c = getopt_long(argc, argv, "o:r:fqvhV", longs, NULL)) != -1) {
+    switch (c) {
+    case 'o':
+      a->out_path = optarg;
+      break;
+    case 'r':
+      a->rev_path = optarg;
+      break;
+    case OPT_LZ4:
+      a->flags |= HF_DELTA_LZ4;
+      break;
+    case 'f':
+      a->force = 1;
+      break;
+    case 'q':
+      a->verbosity = 0;
+      break;
+    case 'v':
+      a->verbosity = 2;
+      break;
+    case 'h':
+      usage(stdout);
+      return tool_close_stdout(TOOL_EXIT_OK);
+    case 'V':
+      printf("%s %s (libhformat %s, format %d.%d)\n", tool_prog(),
+             HF_VERSION_STRING, hf_version_string(), HF_FORMAT_MAJOR,
+             HF_FORMAT_MINOR);
+      return tool_close_stdout(TOOL_EXIT_OK);
+    default:
+      return usage_error();
+    }
+  }
+  if (argc - optind != 2) {
+    tool_msg(NULL, argc - optind < 2 ? "missing OLD and NEW snapshots"
+                                     : "too many arguments (OLD NEW)");
+    return usage_error();
+  }
+  a->old_path = argv[optind];
+  a->new_path = argv[optind + 1];
+  return -1;
+}
+
+static int is_stdout(const char *p) {
+  return p == NULL || strcmp(p, "-") == 0;
+}
+
+/* Opens and verifies a snapshot argument ("-" = stdin). */
+static int open_snapshot(const char *path, hf_reader **out) {
+  hf_error err;
+  hf_info info;
+  int rc = strcmp(path, "-") == 0
+               ? hf_reader_open_fd(STDIN_FILENO, NULL, out, &err)
+               : hf_reader_open(path, NULL, out, &err);
+  if (rc == HF_OK)
+    rc = hf_reader_verify(*out, &err);
+  if (rc != HF_OK) {
+    tool_msg_hf(tool_name(path), rc, &err);
+    hf_reader_close(*out);
+    *out = NULL;
+    return -1;
+  }
+  hf_reader_info(*out, &info);
+  if (info.kind != HF_BLOB_SNAPSHOT) {
+    tool_msg(tool_name(path),
+             "is a %s, not a snapshot (apply it first with hollow-apply)",
+             info.kind == HF_BLOB_DELTA ? "delta" : "reverse delta");
+    hf_reader_close(*out);
+    *out = NULL;
+    return -1;
+  }
+  return 0;
+}
+
+/* Writes one delta; reports refusals against the file they are about. */
+static int write_one(const delta_args *a, const hf_reader *from,
+                     const hf_reader *to, uint32_t flags, const char *path) {
+  hf_error err;
+  int rc = is_stdout(path)
+               ? hf_delta_write_fd(from, to, flags, STDOUT_FILENO, &err)
+               : hf_delta_write_path(from, to, flags, path, &err);
+  if (rc == HF_OK)
+    return 0;
+  if (rc == HF_E_IO)
+    tool_msg_hf(tool_name(is_stdout(path) ? "-" : path), rc, &err);
+  else if (rc == HF_E_ARG || rc == HF_E_SCHEMA)
+    tool_msg(tool_name(a->new_path), "cannot compute a delta from %s: %s",
+             tool_name(a->old_path), err.msg);
+  else
+    tool_msg_hf(tool_name(a->new_path), rc, &err);
+  return -1;
+}
+
+static void report(const char *what, const char *path, const hf_reader *from,
+                   const hf_reader *to) {
+  hf_reader *r = NULL;
+  hf_info fi, ti, di;
+  hf_error err;
+  hf_reader_info(from, &fi);
+  hf_reader_info(to, &ti);
+  if (is_stdout(path) || hf_reader_open(path, NULL, &r, &err) != HF_OK) {
+    tool_msg(NULL, "%s: state %016" PRIx64 " -> %016" PRIx64, what, fi.state,
+             ti.state);
+    return;
+  }
+  hf_reader_info(r, &di);
+  tool_msg(path,
+           "%s of %" PRIu64 " bytes (%.2f%% of the %" PRIu64
+           "-byte target), state %016" PRIx64 " -> %016" PRIx64,
+           what, di.file_size,
+           ti.file_size ? 100.0 * (double)di.file_size / (double)ti.file_size
+                        : 0.0,
+           ti.file_size, fi.state, ti.state);
+  hf_reader_close(r);
+}
+
+int main(int argc, char **argv) {
+  delta_args a;
+  hf_reader *from = NULL, *to = NULL;
+  int status;
+  if (argc > 0 && strrchr(argv[0], '/') != NULL)
+    argv[0] = strrchr(argv[0], '/') + 1;
+  tool_set_prog(argc > 0 ? argv[0] : "hollow-delta");
+  status = parse_args(argc, argv, &a);
+  if (status >= 0)
+    return status;
+  if (is_stdout(a.out_path) && !a.force && isatty(STDOUT_FILENO)) {
+    tool_msg(NULL, "refusing to write binary output to a terminal "
+                   "(use -o FILE, a pipe, or -f)");
+    return TOOL_EXIT_TROUBLE;
+  }
+  if (strcmp(a.old_path, "-") == 0 && strcmp(a.new_path, "-") == 0) {
+    tool_msg(NULL, "OLD and NEW cannot both be stdin");
+    return TOOL_EXIT_TROUBLE;
+  }
+  if (a.rev_path != NULL && is_stdout(a.rev_path) && is_stdout(a.out_path)) {
+    tool_msg(NULL, "the delta and the reverse delta cannot both go to "
+                   "stdout");
+    return TOOL_EXIT_TROUBLE;
+  }
+  status = TOOL_EXIT_TROUBLE;
+  if (open_snapshot(a.old_path, &from) != 0 ||
+      open_snapshot(a.new_path, &to) != 0)
+    goto done;
+  if (write_one(&a, from, to, a.flags, a.out_path) != 0)
+    goto done;
+  if (a.rev_path != NULL &&
+      write_one(&a, to, from, a.flags | HF_DELTA_REVERSE, a.rev_path) != 0) {
+    if (!is_stdout(a.out_path))
+      unlink(a.out_path); /* both or neither */
+    goto done;
+  }
+  status = TOOL_EXIT_OK;
+  if (a.verbosity >= 2) {
+    report("delta", a.out_path, from, to);
+    if (a.rev_path != NULL)
+      report("reverse delta", a.rev_path, to, from);
+  }
+done:
+  hf_reader_close(from);
+  hf_reader_close(to);
+  return tool_close_stdout(status);
+}
