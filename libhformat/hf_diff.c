@@ -225,7 +225,7 @@ static int find_member(dctx *d, uint32_t mt, uint32_t x, const hf_coll *c,
 static int eq_coll(dctx *d, uint32_t t, uint32_t oa, uint32_t ob) {
   const hf_type_def *td = &d->s->types[t];
   hf_coll ca, cb;
-  uint64_t i, j;
+  uint64_t i, i0, j;
   int rc;
   if ((rc = get_coll(d, 0, t, oa, &ca)) < 0 ||
       (rc = get_coll(d, 1, t, ob, &cb)) < 0)
@@ -250,10 +250,10 @@ static int eq_coll(dctx *d, uint32_t t, uint32_t oa, uint32_t ob) {
   if (td->kind == HF_KIND_MAP &&
       eq(d, td->elem_type, member(&ca, i), member(&cb, i)) == 1)
     return 0; /* same key, different value */
-  /* Members before i matched pairwise, and members are distinct, so the
+  /* Members before i0 matched pairwise, and members are distinct, so the
    * rest of A can only match the rest of B. */
-  for (; i < ca.n; i++) {
-    rc = find_member(d, td->elem_type, member(&ca, i), &cb, 1, i, &j);
+  for (i0 = i; i < ca.n; i++) {
+    rc = find_member(d, td->elem_type, member(&ca, i), &cb, 1, i0, &j);
     if (rc <= 0)
       return rc;
     if (td->kind == HF_KIND_MAP) {
