@@ -18,23 +18,6 @@
 
 #define MAX_KEY_ARGS 64
 
-/* hf_apply_mem() is declared but not yet in the library: until it is, a
- * delta B is refused with a message. */
-static int apply_pending(const hf_reader *base, const hf_reader *const *d,
-                         size_t n, void **out, size_t *len, hf_error *err) {
-  (void)base;
-  (void)d;
-  (void)n;
-  (void)out;
-  (void)len;
-  memset(err, 0, sizeof *err);
-  err->code = HF_E_ARG;
-  snprintf(err->msg, sizeof err->msg,
-           "B is a delta, and applying deltas is not available in this "
-           "build: run hollow-apply A B -o B.hollow and diff A B.hollow");
-  return HF_E_ARG;
-}
-#define HOLLOW_DIFF_APPLY apply_pending
 #define STOP_DIFFERENT 3 /* callback value that ends a -q run early */
 
 typedef struct diff_args {
@@ -453,7 +436,7 @@ static int apply_delta(const diff_args *a, hf_reader *r[2], void **buf) {
   hf_reader *made = NULL;
   size_t len = 0;
   hf_error err;
-  int rc = HOLLOW_DIFF_APPLY(r[0], deltas, 1, buf, &len, &err);
+  int rc = hf_apply_mem(r[0], deltas, 1, buf, &len, &err);
   if (rc != HF_OK) {
     tool_msg_hf(tool_name(a->path[1]), rc, &err);
     return -1;
