@@ -163,10 +163,10 @@ $(BENCH_DATAGEN): bench/datagen.c
 	$(CC) $(CSTD) $(CPPFLAGS) $(CFLAGS) -o $@ $<
 
 bench: all bench-programs ## snapshot benches on 1M records (minutes): build, sizes, open, lookups
-	@sh bench/run_snapshot.sh -n $(BENCH_N) -m 10000 -b $(BIN) \
+	@CC="$(CC)" sh bench/run_snapshot.sh -n $(BENCH_N) -m 10000 -b $(BIN) \
 	  -p $(BUILD)/bench -g $(BENCH_DATAGEN)
 
 bench-smoke: all bench-programs ## the snapshot benches on 10,000 records, in seconds
-	@sh bench/run_snapshot.sh -q -n 10000 -m 1000 -b $(BIN) \
+	@CC="$(CC)" sh bench/run_snapshot.sh -q -n 10000 -m 1000 -b $(BIN) \
 	  -p $(BUILD)/bench -g $(BENCH_DATAGEN) -w $(BUILD)/bench/smoke >/dev/null
 	@echo "bench-smoke: all snapshot bench programs ran"
