@@ -350,8 +350,11 @@ static int diff_type(const diff_args *a, const hf_reader *ra,
   if (rc == STOP_DIFFERENT)
     return TOOL_EXIT_NO;
   if (rc != HF_OK) {
-    if (p.failed || rc < 0)
-      tool_msg_hf(NULL, p.failed ? p.err.code : rc, &p.err);
+    /* the library names the side at fault as snapshot A or B */
+    char both[512];
+    snprintf(both, sizeof both, "%s vs %s", tool_name(a->path[0]),
+             tool_name(a->path[1]));
+    tool_msg_hf(both, p.failed ? p.err.code : rc, &p.err);
     return TOOL_EXIT_TROUBLE;
   }
   print_summary(&p, &n);
@@ -362,35 +365,75 @@ static int worst(int x, int y) {
   return x > y ? x : y;
 }
 
+/* Splits the --key arguments into key parts, as hollow-dump does: taken
+ * as they are when their number matches the key, else a single argument is
+ * split at commas. */
+static int key_parts(const diff_args *a, uint32_t want, char *buf,
+                     const char **parts, size_t *n) {
+  char *p;
+  if (a->nkeys == want) {
+    memcpy(parts, a->keys, a->nkeys * sizeof *parts);
+    *n = a->nkeys;
+    return 0;
+  }
+  if (a->nkeys != 1)
+    return -1;
+  *n = 0;
+  for (p = buf;;) {
+    char *comma = strchr(p, ',');
+    if (*n == MAX_KEY_ARGS)
+      return -1;
+    parts[(*n)++] = p;
+    if (comma == NULL)
+      break;
+    *comma = '\0';
+    p = comma + 1;
+  }
+  return *n == want ? 0 : -1;
+}
+
 /* --key: the record's ordinal in each snapshot (HF_NO_ORDINAL if absent). */
 static int diff_key(const diff_args *a, const hf_reader *const r[2]) {
   const hf_schema *s = hf_reader_schema(r[0]);
   const uint32_t t = key_type(s, a);
+  const char *parts[MAX_KEY_ARGS];
   uint32_t ord[2];
-  int side;
-  if (t == HF_NO_TYPE)
+  hf_type_info ti;
+  size_t n = 0;
+  char *buf;
+  int side, status = TOOL_EXIT_TROUBLE;
+  if (t == HF_NO_TYPE || hf_schema_type(s, t, &ti) != HF_OK)
     return TOOL_EXIT_TROUBLE;
+  if ((buf = malloc(strlen(a->keys[0]) + 1)) == NULL) {
+    tool_msg(NULL, "out of memory");
+    return TOOL_EXIT_TROUBLE;
+  }
+  strcpy(buf, a->keys[0]);
+  if (key_parts(a, ti.key_count, buf, parts, &n) != 0) {
+    tool_msg(NULL,
+             "the primary key of %s has %lu part%s: give them as "
+             "--key A --key B or --key A,B",
+             ti.name, (unsigned long)ti.key_count,
+             ti.key_count == 1 ? "" : "s");
+    goto done;
+  }
   for (side = 0; side < 2; side++) {
     hf_record rec;
     hf_error err;
-    int rc = hf_reader_find_text(r[side], t, a->keys, a->nkeys, &rec, &err);
+    int rc = hf_reader_find_text(r[side], t, parts, n, &rec, &err);
     if (rc < 0) {
-      if (rc == HF_E_ARG)
-        tool_msg(NULL,
-                 "--key: %lu part(s) given, type has a different "
-                 "number of key fields",
-                 (unsigned long)a->nkeys);
-      else
-        tool_msg_hf(NULL, rc, &err);
-      return TOOL_EXIT_TROUBLE;
+      tool_msg_hf(tool_name(a->path[side]), rc, &err);
+      goto done;
     }
     ord[side] = rc == HF_OK ? rec.ordinal : HF_NO_ORDINAL;
   }
-  if (ord[0] == HF_NO_ORDINAL && ord[1] == HF_NO_ORDINAL) {
-    tool_msg(NULL, "--key: no record with that key in A or in B");
-    return TOOL_EXIT_TROUBLE;
-  }
-  return diff_type(a, r[0], r[1], t, ord);
+  if (ord[0] == HF_NO_ORDINAL && ord[1] == HF_NO_ORDINAL)
+    tool_msg(NULL, "--key: no %s with that key in A or in B", ti.name);
+  else
+    status = diff_type(a, r[0], r[1], t, ord);
+done:
+  free(buf);
+  return status;
 }
 
 static int run_diff(const diff_args *a, const hf_reader *const r[2]) {

@@ -1,0 +1,4 @@
+. "$CLI_LIB"
+samples || exit
+"$BIN/hollow-delta" v1.hollow v2.hollow -o fwd.delta || exit
+"$BIN/hollow-diff" fwd.delta v2.hollow
