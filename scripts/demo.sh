@@ -53,3 +53,8 @@ run 'cp v2.hollow bad.hollow && printf X | dd of=bad.hollow bs=1 seek=1000 conv=
 
 note "Bad input is rejected with its line, field and reason; nothing is written"
 run 'printf '"'"'{"id": 1, "title": "ok"}\n{"id": 2, "year": "1999"}\n'"'"' | hollow-build -s catalog.hsl -o v3.hollow - || echo "exit status $?"'
+
+note "What changed from v1 to v2: by primary key, down to the field (exit 1: they differ)"
+run 'hollow-diff v1.hollow v2.hollow || echo "exit status $?"'
+run 'hollow-diff --format jsonl --key 1070 v1.hollow v2.hollow || echo "exit status $?"'
+run 'hollow-build -s catalog.hsl -o alone.hollow v2.jsonl && hollow-diff --summary v2.hollow alone.hollow && echo "equal: built alone, same records"'
