@@ -101,8 +101,9 @@ static int parse_args(int argc, char **argv, delta_args *a) {
     }
   }
   if (argc - optind != 2) {
-    tool_msg(NULL, argc - optind < 2 ? "missing OLD and NEW snapshots"
-                                     : "too many arguments (OLD NEW)");
+    tool_msg(NULL, argc - optind == 0   ? "missing OLD and NEW snapshots"
+                   : argc - optind == 1 ? "missing the NEW snapshot"
+                                        : "too many arguments (OLD NEW)");
     return usage_error();
   }
   a->old_path = argv[optind];

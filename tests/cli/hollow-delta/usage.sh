@@ -1,0 +1,2 @@
+. "$CLI_LIB"
+"$BIN/hollow-delta" only-one.hollow
