@@ -170,3 +170,68 @@ bench-smoke: all bench-programs ## the snapshot benches on 10,000 records, in se
 	@CC="$(CC)" sh bench/run_snapshot.sh -q -n 10000 -m 1000 -b $(BIN) \
 	  -p $(BUILD)/bench -g $(BENCH_DATAGEN) -w $(BUILD)/bench/smoke >/dev/null
 	@echo "bench-smoke: all snapshot bench programs ran"
+
+# ---- Fuzzing, static analysis, valgrind (fuzz/, .clang-tidy) ---------------
+# libFuzzer targets (clang, ASan + UBSan, coverage) in $(FUZZ_BUILD); the
+# library is compiled again with the same flags and with
+# FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION, which skips checksum comparisons
+# only (FORMAT.md §12.5, fuzz/README.md).  fuzz-replay runs the corpora and
+# tests/regress/ through fuzz/replay_main.c with $(CC), no libFuzzer.
+FUZZ_NAMES    = $(sort $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c)))
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_FLAGS    = -O1 -g -fno-omit-frame-pointer -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+                -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_LIBOBJS  = $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_BINS     = $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
+REPLAY_LIBOBJS = $(LIB_SRCS:%.c=$(BUILD)/fuzz/%.o)
+REPLAY_BINS   = $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+FUZZ_HDRS     = $(wildcard fuzz/*.h libhformat/include/*.h libhformat/*.h)
+
+.PHONY: fuzz fuzz-run fuzz-replay analyze valgrind
+
+fuzz: $(FUZZ_BINS) ## build the libFuzzer targets (clang) into build-fuzz/
+
+$(FUZZ_BUILD)/libhformat/%.o: libhformat/%.c $(FUZZ_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CSTD) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIBOBJS) $(FUZZ_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) -fsanitize=fuzzer \
+	  -o $@ $< $(FUZZ_LIBOBJS) $(LDLIBS) -lm
+
+# Each target for FUZZ_SECONDS over its committed corpus; new inputs go to
+# $(FUZZ_BUILD)/corpus/<target> (merge them with fuzz/README.md's recipe).
+fuzz-run: $(FUZZ_BINS) ## run each fuzz target for FUZZ_SECONDS (default 30)
+	@for t in $(FUZZ_NAMES); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/artifacts/$$t; \
+	  dict=; [ -f fuzz/$$t.dict ] && dict=-dict=fuzz/$$t.dict; \
+	  echo "fuzz-run: fuzz_$$t for $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -rss_limit_mb=2048 -print_final_stats=1 $$dict \
+	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t/ \
+	    $(FUZZ_BUILD)/corpus/$$t fuzz/corpus/$$t > $(FUZZ_BUILD)/fuzz_$$t.log 2>&1 \
+	  || { tail -n 60 $(FUZZ_BUILD)/fuzz_$$t.log; echo "fuzz-run: fuzz_$$t FAILED"; exit 1; }; \
+	  grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)|cov: ' \
+	    $(FUZZ_BUILD)/fuzz_$$t.log | tail -n 4 | sed "s/^/  /"; \
+	done
+
+$(BUILD)/fuzz/libhformat/%.o: libhformat/%.c $(FUZZ_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(CPPFLAGS) $(CFLAGS) -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -c -o $@ $<
+
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/replay_main.c $(REPLAY_LIBOBJS) $(FUZZ_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) $(CFLAGS) \
+	  -o $@ $< fuzz/replay_main.c $(REPLAY_LIBOBJS) $(LDFLAGS) $(LDLIBS) -lm
+
+fuzz-replay: $(REPLAY_BINS) ## replay fuzz/corpus and tests/regress through every target, no libFuzzer
+	@for t in $(FUZZ_NAMES); do \
+	  set -- fuzz/corpus/$$t; [ -d tests/regress/$$t ] && set -- "$$@" tests/regress/$$t; \
+	  $(BUILD)/fuzz/fuzz_$$t "$$@" || { echo "fuzz-replay: fuzz_$$t FAILED"; exit 1; }; \
+	done
+
+# Library objects of the fuzz and replay builds are kept between runs.
+.SECONDARY: $(FUZZ_LIBOBJS) $(REPLAY_LIBOBJS)
