@@ -938,11 +938,19 @@ static int add_json(jctx *j) {
     return rc;
   if (is_null(j, t))
     return fail(j, HF_E_INPUT, tok_pos(t), "record is null");
+  {
+    /* Trailing text is refused before the record is built: once record()
+     * has closed the root, the builder keeps it, and a failed call must
+     * keep nothing (hf_builder_add_json()). */
+    const size_t after = j->pos;
+    j->pos = (size_t)t->end + (t->type == JSMN_STRING);
+    skip_ws(j);
+    if (j->pos != j->len)
+      return syntax(j, "trailing characters after the JSON value");
+    j->pos = after;
+  }
   if ((rc = record(j, j->root, t, &ref)) < 0)
     return rc;
-  skip_ws(j);
-  if (j->pos != j->len)
-    return syntax(j, "trailing characters after the JSON value");
   return HF_OK;
 }
 
