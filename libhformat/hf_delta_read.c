@@ -322,9 +322,10 @@ static int decode_colls(const hf_reader *r, const hf_type_def *td, hf_dtype *d,
                         (unsigned long long)end, (unsigned)esize);
   for (i = 0; i < d->nadded; i++) {
     uint64_t e = hf_le64(d->dslots + 8 * i);
-    if (e < start)
+    if (e < start || e > end)
       return hf_rsec_fail(err, HF_E_CORRUPT, sec_off(r, sec), r, sec,
-                          "end of added record %llu is below its start "
+                          "end of added record %llu is below its start or "
+                          "past the last end "
                           "(FORMAT.md §8.3, R-DLT-08)",
                           (unsigned long long)i);
     for (j = start; j < e; j++) {
