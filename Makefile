@@ -82,7 +82,7 @@ test-cli: tools ## run the command-line tests (tests/cli)
 
 check: ## fast checks: unit + CLI tests, warnings as errors
 	@$(MAKE) --no-print-directory WERROR=-Werror all $(TESTS)
-	@$(MAKE) --no-print-directory WERROR=-Werror test-unit test-cli
+	@$(MAKE) --no-print-directory WERROR=-Werror test-unit test-cli fuzz-replay
 
 asan: ## the unit and CLI tests again, built with clang + ASan + UBSan
 	@$(MAKE) --no-print-directory CC=clang BUILD=build-asan BIN=build-asan/bin \
@@ -90,9 +90,10 @@ asan: ## the unit and CLI tests again, built with clang + ASan + UBSan
 	  LDFLAGS="-fsanitize=address,undefined" WERROR=-Werror \
 	  check
 
-test: deps ## everything CI runs: check (gcc) then asan (clang)
+test: deps ## everything CI runs: check (gcc), asan (clang), short fuzz runs
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory fuzz-run FUZZ_SECONDS=$(FUZZ_SECONDS)
 	@echo "make test: all suites passed"
 
 demo: deps all ## build, inspect and query the bundled sample data
@@ -189,7 +190,7 @@ REPLAY_LIBOBJS = $(LIB_SRCS:%.c=$(BUILD)/fuzz/%.o)
 REPLAY_BINS   = $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_HDRS     = $(wildcard fuzz/*.h libhformat/include/*.h libhformat/*.h)
 
-.PHONY: fuzz fuzz-run fuzz-replay analyze valgrind
+.PHONY: fuzz fuzz-run fuzz-replay fuzz-seeds analyze valgrind
 
 fuzz: $(FUZZ_BINS) ## build the libFuzzer targets (clang) into build-fuzz/
 
@@ -235,3 +236,12 @@ fuzz-replay: $(REPLAY_BINS) ## replay fuzz/corpus and tests/regress through ever
 
 # Library objects of the fuzz and replay builds are kept between runs.
 .SECONDARY: $(FUZZ_LIBOBJS) $(REPLAY_LIBOBJS)
+
+$(BUILD)/fuzz/gen_seeds: fuzz/gen_seeds.c $(BUILD)/libhformat.a $(FUZZ_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) $(CFLAGS) -o $@ $< \
+	  $(BUILD)/libhformat.a $(LDFLAGS) $(LDLIBS) -lm
+
+fuzz-seeds: $(BUILD)/fuzz/gen_seeds ## regenerate the generated seeds (deltas, diff pairs) in fuzz/corpus
+	@mkdir -p fuzz/corpus/delta fuzz/corpus/diff
+	$(BUILD)/fuzz/gen_seeds fuzz/corpus

@@ -297,4 +297,78 @@ FZ_UNUSED static hf_reader *fz_open_valid(const unsigned char *p, size_t len) {
   return r;
 }
 
+/* The fixed base snapshot of fuzz_delta (and the seeds' base): records of
+ * every kind of fz_schema_text, type Root. */
+static const char *const fz_base_lines[] = {
+    "{\"id\": 1, \"code\": \"a\", \"i\": -5, \"l\": 77, \"f\": 1.5, \"d\": "
+    "2.5, "
+    "\"b\": true, \"s\": \"h\\u00e9\", \"y\": \"AAEC/w==\", \"inner\": {\"n\": "
+    "3, \"label\": \"lbl\", \"blob\": \"Zm9v\", \"x\": 1e10}, \"items\": "
+    "[{\"n\": 1}, {\"n\": 2}], \"tags\": [\"x\", \"y\"], \"byName\": {\"k1\": "
+    "{\"n\": 1}}, \"byNum\": [[1, \"one\"], [2, \"two\"]], \"wrap\": 3.25, "
+    "\"grid\": [[1, 2], [], [3]], \"owner\": {\"name\": \"ann\", \"age\": 40}, "
+    "\"people\": [{\"name\": \"bob\"}, {\"name\": \"cy\", \"age\": 3}]}",
+    "{\"id\": 2, \"code\": \"b\", \"f\": \"NaN\", \"s\": \"\", \"items\": [], "
+    "\"tags\": [\"x\"]}",
+    "{\"id\": 3, \"code\": \"c\", \"owner\": {\"name\": \"ann\", \"age\": 40}, "
+    "\"byName\": {\"k2\": "
+    "{\"label\": \"two\"}}}",
+    "{\"id\": 4, \"code\": \"d\", \"grid\": [[4, 5, 6]], \"people\": "
+    "[{\"name\": \"dee\"}]}",
+};
+
+/* Variants of the base, one JSON Lines text each ('\n'-separated): a
+ * change, a removal, an addition, everything removed, everything new. */
+static const char *const fz_variants[] = {
+    "{\"id\": 1, \"code\": \"a\", \"i\": 6}\n"
+    "{\"id\": 2, \"code\": \"b\", \"f\": \"NaN\", \"s\": \"\", \"items\": [], "
+    "\"tags\": [\"x\"]}\n"
+    "{\"id\": 3, \"code\": \"c\", \"owner\": {\"name\": \"ann\", \"age\": "
+    "40}}\n",
+    "{\"id\": 2, \"code\": \"b\", \"s\": \"changed\", \"tags\": [\"z\", "
+    "\"x\"]}\n"
+    "{\"id\": 5, \"code\": \"e\", \"items\": [{\"n\": 9}], \"byNum\": [[3, "
+    "\"three\"]], \"people\": [{\"name\": \"eve\"}]}\n",
+    "",
+    "{\"id\": 10, \"code\": \"z\", \"grid\": [[1], [2], [3]], \"y\": \"\"}\n",
+};
+
+/* Builds a snapshot of Root records from n JSON texts (each may hold
+ * several '\n'-separated lines) on top of `base` (may be NULL).  *out is
+ * malloc'd.  Every line must be accepted. */
+FZ_UNUSED static void fz_build_lines(const hf_schema *s, const hf_reader *base,
+                                     const char *const *texts, size_t n,
+                                     unsigned char **out, size_t *len) {
+  hf_build_opts o = {base, 0, 0};
+  hf_builder *b = NULL;
+  hf_error err;
+  uint32_t root;
+  size_t i;
+
+  FZ_CHECK(hf_schema_type_find(s, "Root", 4, &root) == HF_OK);
+  FZ_CHECK(hf_builder_new(s, &o, &b, &err) == HF_OK);
+  for (i = 0; i < n; i++) {
+    const char *p = texts[i], *end = p + strlen(p);
+    while (p < end) {
+      const char *nl = memchr(p, '\n', (size_t)(end - p));
+      const size_t k = (size_t)((nl != NULL ? nl : end) - p);
+      int rc = hf_builder_add_json(b, root, p, k, 1, &err);
+      if (rc != HF_OK)
+        fprintf(stderr, "fixed input: %s\n", err.msg);
+      FZ_CHECK(rc == HF_OK);
+      p = nl != NULL ? nl + 1 : end;
+    }
+  }
+  FZ_CHECK(fz_build_mem(b, out, len, &err) == HF_OK);
+  hf_builder_free(b);
+}
+
+FZ_UNUSED static hf_schema *fz_schema(void) {
+  hf_schema *s = NULL;
+  hf_error err;
+  FZ_CHECK(hf_schema_parse(fz_schema_text, sizeof fz_schema_text - 1, &s,
+                           &err) == HF_OK);
+  return s;
+}
+
 #endif /* FUZZ_COMMON_H */
