@@ -191,7 +191,15 @@ static int wrong(jctx *j, const jsmntok_t *t, const char *want) {
 }
 
 static int builder_failed(jctx *j, int rc, const jsmntok_t *t) {
-  return fail(j, rc, tok_pos(t), "%s", j->berr.msg);
+  char path[128];
+  const size_t n = path_text(j, path, sizeof path);
+  const size_t at = tok_pos(t);
+  /* The builder already names the record's type; do not say it twice. */
+  if (strncmp(j->berr.msg, path, n) == 0 && j->berr.msg[n] == ':')
+    return hf_fail_at(j->err, rc, j->line,
+                      at + 1 > UINT32_MAX ? 0 : (uint32_t)(at + 1), "%s",
+                      j->berr.msg);
+  return fail(j, rc, at, "%s", j->berr.msg);
 }
 
 #define BUILD(j, t, call)                                                      \
