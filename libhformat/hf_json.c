@@ -467,8 +467,10 @@ static int hexval(char ch) {
 }
 
 static unsigned hex4(const char *p) {
-  return (unsigned)(hexval(p[0]) << 12 | hexval(p[1]) << 8 | hexval(p[2]) << 4 |
-                    hexval(p[3]));
+  /* Callers pass four hex digits (jsmn checks them); unsigned shifts keep a
+   * bad digit (-1) from being undefined behaviour all the same. */
+  return (unsigned)hexval(p[0]) << 12 | (unsigned)hexval(p[1]) << 8 |
+         (unsigned)hexval(p[2]) << 4 | (unsigned)hexval(p[3]);
 }
 
 static size_t put_utf8(char *o, unsigned cp) {

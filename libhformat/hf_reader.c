@@ -594,8 +594,9 @@ static int check_type_sections(hf_reader *r, uint32_t t, hf_error *err) {
     rt->esize = td->kind == HF_KIND_MAP ? 8 : 4;
     if (end > HF_MAX_ELEMENTS)
       return hf_rsec_fail(err, HF_E_LIMIT,
-                          sec_off(r, rt->sec[1]) + (rt->limit - 1) * 8u, r,
-                          rt->sec[1],
+                          sec_off(r, rt->sec[1]) +
+                              (uint64_t)(rt->limit - 1) * 8u,
+                          r, rt->sec[1],
                           "end(ordinal_limit-1) = %llu elements exceeds 2^40 "
                           "(FORMAT.md §6.5, R-ELM-02)",
                           (unsigned long long)end);

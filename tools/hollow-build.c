@@ -23,6 +23,7 @@ typedef struct build_args {
   const char *out_path; /* NULL or "-" = stdout */
   const char *in_path;  /* NULL or "-" = stdin */
   uint64_t dataset_version;
+  uint64_t max_line; /* bytes; longer input lines are refused */
   uint32_t flags;
   int force;
   int verbosity; /* 0 quiet, 1 normal, 2 verbose */
@@ -45,6 +46,7 @@ static void usage(FILE *f) {
           "                        first type declared in the schema)\n"
           "      --version N       dataset version (default: base + 1, or 1)\n"
           "      --ignore-unknown  skip JSON fields the schema does not have\n"
+          "      --max-line BYTES  refuse longer input lines (default 64 MiB)\n"
           "  -o, --output FILE     publish atomically to FILE ('-' = stdout)\n"
           "  -f, --force           write binary output to a terminal\n"
           "  -q, --quiet           print errors only\n"
@@ -62,7 +64,12 @@ static void print_version(void) {
          HF_FORMAT_MINOR);
 }
 
-enum { OPT_IGNORE_UNKNOWN = 256, OPT_VERSION };
+enum { OPT_IGNORE_UNKNOWN = 256, OPT_VERSION, OPT_MAX_LINE };
+
+/* Default limit on one JSON line (SCHEMA.md §6.1): a record that large is
+ * almost certainly broken input, and the parser's token array grows with
+ * the line. */
+#define BUILD_MAX_LINE (UINT64_C(64) << 20)
 
 /* Parses argv into *a.  Returns -1 to continue, or an exit status. */
 static int parse_args(int argc, char **argv, build_args *a) {
@@ -78,11 +85,13 @@ static int parse_args(int argc, char **argv, build_args *a) {
       {"version", optional_argument, NULL, OPT_VERSION},
       {"dataset-version", required_argument, NULL, OPT_VERSION},
       {"ignore-unknown", no_argument, NULL, OPT_IGNORE_UNKNOWN},
+      {"max-line", required_argument, NULL, OPT_MAX_LINE},
       {NULL, 0, NULL, 0}};
   int c;
 
   memset(a, 0, sizeof *a);
   a->verbosity = 1;
+  a->max_line = BUILD_MAX_LINE;
   while ((c = getopt_long(argc, argv, "s:b:t:o:fqvhV", longs, NULL)) != -1) {
     const char *num;
     switch (c) {
@@ -115,6 +124,13 @@ static int parse_args(int argc, char **argv, build_args *a) {
       return tool_close_stdout(TOOL_EXIT_OK);
     case OPT_IGNORE_UNKNOWN:
       a->flags |= HF_BUILD_IGNORE_UNKNOWN;
+      break;
+    case OPT_MAX_LINE:
+      if (tool_parse_u64(optarg, &a->max_line) != 0 || a->max_line == 0) {
+        tool_msg(NULL, "--max-line: '%s' is not a positive number of bytes",
+                 optarg);
+        return usage_error();
+      }
       break;
     case OPT_VERSION:
       /* "--version N" / "--version=N" set the dataset version; a bare
@@ -201,7 +217,7 @@ static int blank(const char *p, size_t len) {
 /* Adds every non-empty line of `in` as a root record of `type`.  Returns
  * the number of records added, or -1 after printing the first error. */
 static long long add_lines(hf_builder *b, uint32_t type, const tool_input *in,
-                           const char *name) {
+                           const char *name, uint64_t max_line) {
   const char *p = in->data, *end = in->data + in->len;
   uint64_t line = 0;
   long long n = 0;
@@ -216,6 +232,14 @@ static long long add_lines(hf_builder *b, uint32_t type, const tool_input *in,
     line++;
     if (len > 0 && p[len - 1] == '\r') /* CRLF input */
       len--;
+    if (len > max_line) {
+      tool_msg(name,
+               "line %llu: %llu bytes, longer than the limit of %llu "
+               "(--max-line)",
+               (unsigned long long)line, (unsigned long long)len,
+               (unsigned long long)max_line);
+      return -1;
+    }
     if (!blank(p, len)) {
       rc = hf_builder_add_json(b, type, p, len, line, &err);
       if (rc != HF_OK) {
@@ -335,7 +359,7 @@ static int run(const build_args *a) {
   }
   if (tool_input_load(a->in_path, &in) != 0)
     goto done;
-  records = add_lines(b, type, &in, in_name);
+  records = add_lines(b, type, &in, in_name, a->max_line);
   if (records < 0)
     goto done;
   if (write_output(a, b, &state) != 0)
