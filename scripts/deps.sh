@@ -2,7 +2,9 @@
 # Installs the packages hollow needs to build and test, when they are missing.
 # As root it runs apt-get; otherwise it prints the command to run.
 set -u
-PKGS="build-essential clang pkg-config liblz4-dev libxxhash-dev libjsmn-dev libcriterion-dev"
+# Extra packages a target needs only for itself (valgrind, cppcheck, ...)
+# come as arguments: `sh scripts/deps.sh valgrind`.
+PKGS="build-essential clang pkg-config liblz4-dev libxxhash-dev libjsmn-dev libcriterion-dev $*"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

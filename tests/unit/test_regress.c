@@ -193,3 +193,34 @@ Test(regress, reseal_keeps_valid_vector) {
   free(q);
   open_walk("../../spec/vectors/minimal.hollow");
 }
+
+/* A delta whose TYPES gives a map type an ordinal_limit of 2^29 + 1 with one
+ * record (fuzz_delta).  hf_apply.c sizes the result from TYPES before it
+ * checks that ordinal_limit - 1 is populated (R-DLT-09), so it allocates
+ * 4 GiB for a 3.6 KB delta (R-SEC-09); the apply must still fail cleanly. */
+Test(regress, delta_huge_ordinal_limit_is_refused) {
+  size_t blen, dlen;
+  unsigned char *b = load("../../fuzz/corpus/delta/base.hollow", &blen);
+  unsigned char *d = load("delta/apply-huge-ordinal-limit", &dlen);
+  hf_reader *rb = NULL, *rd = NULL;
+  const hf_reader *ds[1];
+  hf_error err;
+  void *out = NULL;
+  size_t len = 0;
+  int rc;
+
+  reseal(d, dlen);
+  cr_assert_eq(hf_reader_open_mem(b, blen, NULL, &rb, &err), HF_OK, "%s",
+               err.msg);
+  rc = hf_reader_open_mem(d, dlen, NULL, &rd, &err);
+  if (rc == HF_OK) {
+    ds[0] = rd;
+    rc = hf_apply_mem(rb, ds, 1, &out, &len, &err);
+  }
+  cr_expect(rc < 0, "apply accepted the delta (%d)", rc);
+  cr_expect_null(out);
+  hf_reader_close(rd);
+  hf_reader_close(rb);
+  free(d);
+  free(b);
+}
