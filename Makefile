@@ -260,3 +260,7 @@ analyze: ## cppcheck and clang-tidy over libhformat/ and tools/, warnings fail
 	  clang-tidy --quiet $$f -- $(CSTD) $(CPPFLAGS) $$hints 2>/dev/null || rc=1; \
 	done; [ $$rc -eq 0 ] && echo "analyze: cppcheck and clang-tidy clean" || \
 	  { echo "analyze: clang-tidy findings above"; exit 1; }
+
+valgrind: all ## the tools' pipeline on samples/ under valgrind memcheck, no leaks
+	@sh scripts/deps.sh valgrind
+	@sh fuzz/valgrind.sh $(BIN) $(BUILD)/valgrind
