@@ -93,13 +93,7 @@ int hf_rsec_fail(hf_error *err, int code, uint64_t offset, const hf_reader *r,
 
 /* Checksum comparisons are the one check fuzz builds skip (STYLE.md §5). */
 static int checksum_differs(uint64_t stored, uint64_t computed) {
-#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-  (void)stored;
-  (void)computed;
-  return 0;
-#else
-  return stored != computed;
-#endif
+  return HF_CHECKSUM_MISMATCH(stored, computed);
 }
 
 /* ---- Header (§4) --------------------------------------------------------- */

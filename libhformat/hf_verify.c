@@ -16,13 +16,7 @@
 #include "hf_reader_internal.h"
 
 static int checksum_differs(uint64_t stored, uint64_t computed) {
-#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-  (void)stored;
-  (void)computed;
-  return 0;
-#else
-  return stored != computed;
-#endif
+  return HF_CHECKSUM_MISMATCH(stored, computed);
 }
 
 static uint64_t off_of(const hf_reader *r, const unsigned char *p) {
