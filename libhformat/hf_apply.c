@@ -60,31 +60,128 @@ static uint64_t base_var(const hf_rtype *t, uint32_t o) {
   }
 }
 
+/* Changed record o of an object type (§8.6 step 4): the base's record with
+ * patch pt applied.  With dst NULL (planning) it checks that every masked
+ * field really differs from the base's (R-DLT-18) and adds the record's
+ * string/bytes bytes to *hpos; otherwise it writes the slot to dst and the
+ * values to heap at *hpos (heap_len bytes in all). */
+static int patch_record(actx *A, uint32_t type, uint32_t o, const hf_patch *pt,
+                        unsigned char *dst, unsigned char *heap,
+                        uint64_t heap_len, uint64_t *hpos) {
+  const hf_rtype *bt = &A->base->types[type];
+  const hf_type_def *td = bt->def;
+  const unsigned char *bs = bt->slots + (size_t)o * td->slot_width;
+  const unsigned char *vp = pt->values;
+  uint32_t f;
+  if (dst != NULL)
+    memcpy(dst, bs, td->slot_width);
+  for (f = 0; f < td->nfields; f++) {
+    const hf_field_def *fd = &td->fields[f];
+    const int str = fd->type == HF_FT_STRING || fd->type == HF_FT_BYTES;
+    const int had = hf_bit(bs + td->present_off, f);
+    const unsigned char *src = NULL; /* string/bytes value to place */
+    uint64_t len = 0;
+    if (!hf_bit(pt->mask, f)) {
+      uint64_t v, off;
+      if (!str || !had)
+        continue;
+      v = hf_le64(bs + fd->offset);
+      off = v & HF_STR_OFF_MASK;
+      len = v >> HF_STR_OFF_BITS;
+      if (off > bt->data_len || len > bt->data_len - off)
+        return bad(A, type, "a value of base ordinal %u lies outside its heap",
+                   o);
+      src = bt->data + off;
+    } else {
+      const int has = hf_bit(pt->presence, f);
+      const uint64_t vlen = has ? hf_patch_value_len(fd, vp) : 0;
+      if (dst == NULL && has == had) {
+        int same = !has;
+        if (has && !str)
+          same = memcmp(vp, bs + fd->offset, fd->size) == 0;
+        else if (has) {
+          uint64_t v = hf_le64(bs + fd->offset), off = v & HF_STR_OFF_MASK;
+          same = (v >> HF_STR_OFF_BITS) == vlen - 4 && off <= bt->data_len &&
+                 vlen - 4 <= bt->data_len - off &&
+                 memcmp(bt->data + off, vp + 4, (size_t)(vlen - 4)) == 0;
+        }
+        if (same)
+          return hf_fail(A->err, HF_E_CORRUPT, UINT64_MAX,
+                         "delta does not fit its base: type '%s' ordinal %u: "
+                         "patched field '%s' equals the base's (FORMAT.md "
+                         "§8.6, R-DLT-18)",
+                         td->name, (unsigned)o, fd->name);
+      }
+      if (dst != NULL) {
+        unsigned char *pb = dst + td->present_off + f / 8;
+        if (has)
+          *pb = (unsigned char)(*pb | (1u << (f % 8)));
+        else
+          *pb = (unsigned char)(*pb & ~(1u << (f % 8)));
+        if (!has || str)
+          memset(dst + fd->offset, 0, fd->size);
+        if (has && !str)
+          memcpy(dst + fd->offset, vp, fd->size);
+      }
+      if (has && str) {
+        src = vp + 4;
+        len = vlen - 4;
+      }
+      vp += vlen;
+      if (src == NULL)
+        continue;
+    }
+    if (dst != NULL) {
+      if (len > heap_len - *hpos)
+        return bad(A, type, "a value of ordinal %u does not fit the heap", o);
+      memcpy(heap + *hpos, src, (size_t)len);
+      hf_put64(dst + fd->offset, *hpos | len << HF_STR_OFF_BITS);
+    }
+    *hpos += len;
+  }
+  return HF_OK;
+}
+
 /* Record count and HEAP bytes / element count of the target (§8.6 step 3),
- * with the base-dependent checks of REMOVED and the TYPES count. */
+ * with the base-dependent checks of REMOVED, ADDED, CHANGED and the TYPES
+ * count. */
 static int plan_type(actx *A, uint32_t type, hf_snap_type *st) {
   const hf_rtype *bt = &A->base->types[type];
   const hf_dtype *d = &A->d[type];
-  uint64_t var, sub = 0, i, changed = 0, count;
+  const int obj = bt->def->kind == HF_KIND_OBJECT;
+  uint64_t var, sub = 0, add = 0, i, changed = 0, count;
+  int rc;
   for (i = 0; i < d->nremoved; i++) {
-    uint32_t o = hf_le32(d->removed + 4 * i);
+    uint32_t o = d->removed[i];
     if (!populated(bt, o))
       return bad(A, type, "removed ordinal %u is not in the base", o);
     sub += base_var(bt, o);
   }
   for (i = 0; i < d->nadded; i++) {
-    uint32_t o = hf_le32(d->added + 4 * i);
+    uint32_t o = d->added[i];
     if (populated(bt, o)) {
+      /* Objects changed in place travel as patches (CHANGED). */
+      if (obj)
+        return bad(A, type, "added ordinal %u is already in the base", o);
       changed++;
       sub += base_var(bt, o);
     }
   }
-  var = bt->def->kind == HF_KIND_OBJECT ? bt->data_len : bt->nelems;
+  for (i = 0; i < d->nchanged; i++) {
+    uint32_t o = d->changed[i];
+    hf_patch pt;
+    if (!populated(bt, o))
+      return bad(A, type, "changed ordinal %u is not in the base", o);
+    sub += base_var(bt, o);
+    hf_patch_get(bt->def, d, i, &pt);
+    if ((rc = patch_record(A, type, o, &pt, NULL, NULL, 0, &add)) != HF_OK)
+      return rc;
+  }
+  var = obj ? bt->data_len : bt->nelems;
   if (sub > var)
     return bad(A, type, "base records take more than their section (%u)", 0);
   var -= sub;
-  var +=
-      bt->def->kind == HF_KIND_OBJECT ? d->dvar_len : d->dvar_len / bt->esize;
+  var += obj ? d->dvar_len + add : d->dvar_len / bt->esize;
   count = (uint64_t)bt->count - d->nremoved - changed + d->nadded;
   if (count != d->count)
     return bad(A, type,
@@ -109,12 +206,12 @@ static int fill_bitmap(actx *A, uint32_t type, unsigned char *bm) {
   for (i = d->limit; i < nbytes * 8; i++)
     bm[i / 8] &= (unsigned char)~(1u << (i % 8));
   for (i = 0; i < d->nremoved; i++) {
-    uint32_t o = hf_le32(d->removed + 4 * i);
+    uint32_t o = d->removed[i];
     if (o < d->limit)
       bm[o / 8] &= (unsigned char)~(1u << (o % 8));
   }
   for (i = 0; i < d->nadded; i++) {
-    uint32_t o = hf_le32(d->added + 4 * i); /* < limit (decode) */
+    uint32_t o = d->added[i]; /* < limit (decode) */
     bm[o / 8] |= (unsigned char)(1u << (o % 8));
   }
   for (i = 0; i < nbytes; i += 8)
@@ -151,7 +248,8 @@ static int fill_objects(actx *A, uint32_t type, const unsigned char *bm,
   const hf_rtype *bt = &A->base->types[type];
   const hf_dtype *d = &A->d[type];
   const hf_type_def *td = bt->def;
-  uint64_t nbytes = ((uint64_t)d->limit + 63) / 64 * 8, ai = 0, hpos = 0;
+  uint64_t nbytes = ((uint64_t)d->limit + 63) / 64 * 8, ai = 0, ci = 0;
+  uint64_t hpos = 0;
   uint32_t o, w = td->slot_width;
   int rc = HF_OK;
   for (o = next_bit(bm, nbytes, 0); o != HF_NO_ORDINAL;
@@ -160,11 +258,18 @@ static int fill_objects(actx *A, uint32_t type, const unsigned char *bm,
     uint64_t sheap_len;
     unsigned char *dst = slots + (size_t)o * w;
     uint32_t f;
-    if (ai < d->nadded && hf_le32(d->added + 4 * ai) == o) {
+    if (ai < d->nadded && d->added[ai] == o) {
       src = d->dslots + ai * w;
       sheap = d->dvar;
       sheap_len = d->dvar_len;
       ai++;
+    } else if (ci < d->nchanged && d->changed[ci] == o) {
+      hf_patch pt;
+      hf_patch_get(td, d, ci++, &pt);
+      if ((rc = patch_record(A, type, o, &pt, dst, heap, heap_len, &hpos)) !=
+          HF_OK)
+        return rc;
+      continue;
     } else if (populated(bt, o)) {
       src = bt->slots + (size_t)o * w;
       sheap = bt->data;
@@ -208,7 +313,7 @@ static int fill_colls(actx *A, uint32_t type, const unsigned char *bm,
     uint64_t n;
     for (; next < o; next++) /* unpopulated: end(o) = start(o) (§6.5) */
       hf_put64(slots + (size_t)next * 8, end);
-    if (ai < d->nadded && hf_le32(d->added + 4 * ai) == o) {
+    if (ai < d->nadded && d->added[ai] == o) {
       uint64_t s0 = ai == 0 ? 0 : hf_le64(d->dslots + 8 * (ai - 1));
       uint64_t e0 = hf_le64(d->dslots + 8 * ai); /* s0 <= e0 (decode) */
       src = d->dvar + s0 * es;

@@ -1,9 +1,10 @@
 /*
  * hf_delta.c - computing the delta between two snapshots (FORMAT.md §8):
- * per type, the ordinals removed, and the ordinals added or whose content
- * changed with their new content.  Ordinals are the records' identities
- * (§6.8), so a record compares with the record of the same ordinal; a
- * reverse delta is the same computation in the other direction.
+ * per type, the ordinals removed, the records added whole, and for object
+ * records present in both with different content only the fields that
+ * changed (a patch).  Ordinals are the records' identities (§6.8), so a
+ * record compares with the record of the same ordinal; a reverse delta is
+ * the same computation in the other direction.
  */
 #include <inttypes.h>
 #include <limits.h>
@@ -57,12 +58,12 @@ static int dbuf_u64(dbuf *b, uint64_t v) {
   return dbuf_put(b, x, 8);
 }
 
-/* Compute state: the two snapshots, and the four sections of the type
- * being compared (REMOVED, ADDED, DSLOTS, DHEAP / DELEMENTS). */
+/* Compute state: the two snapshots, and the sections of the type being
+ * compared (HF_DS_*; the ordinal lists as plain u32le until encoded). */
 typedef struct dctx {
   const hf_reader *a, *b;
   const hf_schema *s;
-  dbuf sec[HF_DELTA_TYPE_SECS];
+  dbuf sec[HF_DELTA_MAX_SECS];
   unsigned char *scratch; /* two slots, for masked comparison */
   hf_error *err;
 } dctx;
@@ -191,15 +192,15 @@ static int add_record(dctx *C, uint32_t type, uint32_t o) {
   int rc;
   if ((rc = check_identity(C, type, o)) != HF_OK)
     return rc;
-  if (dbuf_u32(&C->sec[1], o) != HF_OK)
+  if (dbuf_u32(&C->sec[HF_DS_ADDED], o) != HF_OK)
     return nomem(C);
   if (td->kind == HF_KIND_OBJECT) {
     const unsigned char *slot = tb->slots + (size_t)o * td->slot_width;
     unsigned char *ds;
     uint32_t f;
-    if (dbuf_put(&C->sec[2], slot, td->slot_width) != HF_OK)
+    if (dbuf_put(&C->sec[HF_DS_SLOTS], slot, td->slot_width) != HF_OK)
       return nomem(C);
-    ds = C->sec[2].p + C->sec[2].len - td->slot_width;
+    ds = C->sec[HF_DS_SLOTS].p + C->sec[HF_DS_SLOTS].len - td->slot_width;
     for (f = 0; f < td->nfields; f++) {
       const hf_field_def *fd = &td->fields[f];
       const unsigned char *p;
@@ -210,8 +211,8 @@ static int add_record(dctx *C, uint32_t type, uint32_t o) {
       if (str_at(tb, slot, fd, &p, &len) != HF_OK)
         return corrupt(C, "new", type, o);
       hf_put64(ds + fd->offset,
-               (uint64_t)C->sec[3].len | len << HF_STR_OFF_BITS);
-      if (dbuf_put(&C->sec[3], p, (size_t)len) != HF_OK)
+               (uint64_t)C->sec[HF_DS_VAR].len | len << HF_STR_OFF_BITS);
+      if (dbuf_put(&C->sec[HF_DS_VAR], p, (size_t)len) != HF_OK)
         return nomem(C);
     }
   } else {
@@ -219,10 +220,107 @@ static int add_record(dctx *C, uint32_t type, uint32_t o) {
     uint64_t len;
     if (coll_range(tb, o, &p, &len) != HF_OK)
       return corrupt(C, "new", type, o);
-    if (dbuf_put(&C->sec[3], p, (size_t)len) != HF_OK ||
-        dbuf_u64(&C->sec[2], C->sec[3].len / tb->esize) != HF_OK)
+    if (dbuf_put(&C->sec[HF_DS_VAR], p, (size_t)len) != HF_OK ||
+        dbuf_u64(&C->sec[HF_DS_SLOTS], C->sec[HF_DS_VAR].len / tb->esize) !=
+            HF_OK)
       return nomem(C);
   }
+  return HF_OK;
+}
+
+/* Whether field f of ordinal o differs between the snapshots (§8.3:
+ * presence, then the value; strings and bytes by their bytes).  1 differs,
+ * 0 equal, < 0 error. */
+static int field_differs(dctx *C, uint32_t type, uint32_t o, uint32_t f,
+                         const unsigned char *sa, const unsigned char *sb) {
+  const hf_type_def *td = &C->s->types[type];
+  const hf_field_def *fd = &td->fields[f];
+  const unsigned char *pa, *pb;
+  uint64_t la, lb;
+  int ha = present(td, sa, f), hb = present(td, sb, f);
+  if (ha != hb)
+    return 1;
+  if (!ha)
+    return 0;
+  if (fd->type != HF_FT_STRING && fd->type != HF_FT_BYTES)
+    return memcmp(sa + fd->offset, sb + fd->offset, fd->size) != 0;
+  if (str_at(&C->a->types[type], sa, fd, &pa, &la) != HF_OK)
+    return corrupt(C, "old", type, o);
+  if (str_at(&C->b->types[type], sb, fd, &pb, &lb) != HF_OK)
+    return corrupt(C, "new", type, o);
+  return la != lb || memcmp(pa, pb, (size_t)la) != 0;
+}
+
+/* Appends ordinal o to CHANGED and its patch to DPATCH (§8.3): mask of
+ * the fields that differ, their presence in the new snapshot, then each
+ * masked, present value (fixed size as in the slot; strings and bytes as
+ * u32le length and bytes). */
+static int add_patch(dctx *C, uint32_t type, uint32_t o) {
+  const hf_type_def *td = &C->s->types[type];
+  const hf_rtype *tb = &C->b->types[type];
+  const unsigned char *sa =
+      C->a->types[type].slots + (size_t)o * td->slot_width;
+  const unsigned char *sb = tb->slots + (size_t)o * td->slot_width;
+  dbuf *pb = &C->sec[HF_DS_PATCH];
+  const size_t m = pb->len, pl = td->present_len;
+  uint32_t f;
+  int rc;
+  if ((rc = check_identity(C, type, o)) != HF_OK)
+    return rc;
+  if (dbuf_u32(&C->sec[HF_DS_CHANGED], o) != HF_OK ||
+      dbuf_room(pb, 2 * pl) != HF_OK)
+    return nomem(C);
+  memset(pb->p + m, 0, 2 * pl);
+  pb->len += 2 * pl;
+  for (f = 0; f < td->nfields; f++) {
+    const hf_field_def *fd = &td->fields[f];
+    if ((rc = field_differs(C, type, o, f, sa, sb)) < 0)
+      return rc;
+    if (rc == 0)
+      continue;
+    pb->p[m + f / 8] |= (unsigned char)(1u << (f % 8));
+    if (!present(td, sb, f))
+      continue;
+    pb->p[m + pl + f / 8] |= (unsigned char)(1u << (f % 8));
+    if (fd->type == HF_FT_STRING || fd->type == HF_FT_BYTES) {
+      const unsigned char *p;
+      uint64_t len;
+      if (str_at(tb, sb, fd, &p, &len) != HF_OK)
+        return corrupt(C, "new", type, o);
+      if (dbuf_u32(pb, (uint32_t)len) != HF_OK ||
+          dbuf_put(pb, p, (size_t)len) != HF_OK)
+        return nomem(C);
+    } else if (dbuf_put(pb, sb + fd->offset, fd->size) != HF_OK) {
+      return nomem(C);
+    }
+  }
+  return HF_OK;
+}
+
+/* Rewrites a list of u32le ordinals, ascending, in the §8.3 form: empty,
+ * or u32le count then LEB128 varints of the first ordinal and of each
+ * gap minus one. */
+static int encode_list(dctx *C, dbuf *b) {
+  dbuf out = {NULL, 0, 0};
+  size_t n = b->len / 4, i;
+  uint32_t prev = 0;
+  if (n == 0)
+    return HF_OK;
+  if (dbuf_room(&out, 4 + HF_VARINT_MAX * n) != HF_OK)
+    return nomem(C);
+  hf_put32(out.p, (uint32_t)n);
+  out.len = 4;
+  for (i = 0; i < n; i++) {
+    uint32_t o = hf_le32(b->p + 4 * i), v = i == 0 ? o : o - prev - 1;
+    while (v >= 0x80) {
+      out.p[out.len++] = (unsigned char)(v | 0x80);
+      v >>= 7;
+    }
+    out.p[out.len++] = (unsigned char)v;
+    prev = o;
+  }
+  free(b->p);
+  *b = out;
   return HF_OK;
 }
 
@@ -243,7 +341,7 @@ static int diff_type(dctx *C, uint32_t type) {
       if (o >= (wa & m ? ta->limit : tb->limit))
         return corrupt(C, wa & m ? "old" : "new", type, o);
       if ((wa & m) && !(wb & m)) {
-        if (dbuf_u32(&C->sec[0], o) != HF_OK)
+        if (dbuf_u32(&C->sec[HF_DS_REMOVED], o) != HF_OK)
           return nomem(C);
         continue;
       }
@@ -253,12 +351,21 @@ static int diff_type(dctx *C, uint32_t type) {
           return rc;
         if (rc == 1)
           continue;
+        /* Collections are content-addressed: a changed one travels whole. */
+        if (obj) {
+          if ((rc = add_patch(C, type, o)) != HF_OK)
+            return rc;
+          continue;
+        }
       }
       if ((rc = add_record(C, type, o)) != HF_OK)
         return rc;
     }
   }
-  return HF_OK;
+  if ((rc = encode_list(C, &C->sec[HF_DS_REMOVED])) != HF_OK ||
+      (rc = encode_list(C, &C->sec[HF_DS_ADDED])) != HF_OK)
+    return rc;
+  return encode_list(C, &C->sec[HF_DS_CHANGED]);
 }
 
 /* Adds section (kind, type) holding `raw`, LZ4-compressed when asked and
@@ -329,7 +436,7 @@ int hf_delta_mem(const hf_reader *from, const hf_reader *to, uint32_t flags,
   for (t = 0; t < T; t++)
     if (C.s->types[t].slot_width > maxw)
       maxw = C.s->types[t].slot_width;
-  all = calloc((size_t)T * HF_DELTA_TYPE_SECS + 1, sizeof *all);
+  all = calloc((size_t)T * HF_DELTA_MAX_SECS + 1, sizeof *all);
   C.scratch = malloc(2 * (size_t)maxw);
   if (all == NULL || C.scratch == NULL) {
     rc = nomem(&C);
@@ -339,8 +446,8 @@ int hf_delta_mem(const hf_reader *from, const hf_reader *to, uint32_t flags,
   for (t = 0; t < T; t++) {
     if ((rc = diff_type(&C, t)) != HF_OK)
       goto out;
-    for (k = 0; k < HF_DELTA_TYPE_SECS; k++) {
-      all[t * HF_DELTA_TYPE_SECS + k] = C.sec[k];
+    for (k = 0; k < HF_DELTA_MAX_SECS; k++) {
+      all[t * HF_DELTA_MAX_SECS + k] = C.sec[k];
       memset(&C.sec[k], 0, sizeof C.sec[k]);
     }
   }
@@ -348,7 +455,8 @@ int hf_delta_mem(const hf_reader *from, const hf_reader *to, uint32_t flags,
     /* SCHEMA and TYPES: the target's, never compressed (§8.2). */
     uint64_t sl = hf_le64(hf_rsec(to, 0) + 16),
              tl = hf_le64(hf_rsec(to, 1) + 16);
-    dbuf *packed = calloc((size_t)T * HF_DELTA_TYPE_SECS + 1, sizeof *packed);
+    dbuf *packed = calloc((size_t)T * HF_DELTA_MAX_SECS + 1, sizeof *packed);
+    uint32_t ns = 2;
     if (packed == NULL) {
       rc = nomem(&C);
       goto out;
@@ -357,14 +465,19 @@ int hf_delta_mem(const hf_reader *from, const hf_reader *to, uint32_t flags,
     if (rc == HF_OK)
       rc = hf_blobw_add(&w, HF_SEC_TYPES, HF_NO_TYPE, tl, err);
     for (t = 0; t < T && rc == HF_OK; t++) {
-      uint32_t kinds[HF_DELTA_TYPE_SECS] = {
-          HF_SEC_REMOVED, HF_SEC_ADDED, HF_SEC_DSLOTS,
+      const uint32_t kinds[HF_DELTA_MAX_SECS] = {
+          HF_SEC_REMOVED,
+          HF_SEC_ADDED,
+          HF_SEC_DSLOTS,
           C.s->types[t].kind == HF_KIND_OBJECT ? HF_SEC_DHEAP
-                                               : HF_SEC_DELEMENTS};
-      for (k = 0; k < HF_DELTA_TYPE_SECS && rc == HF_OK; k++)
-        rc = add_section(&C, &w, kinds[k], t, &all[t * HF_DELTA_TYPE_SECS + k],
+                                               : HF_SEC_DELEMENTS,
+          HF_SEC_CHANGED,
+          HF_SEC_DPATCH};
+      const uint32_t nsec = hf_delta_type_secs(&C.s->types[t]);
+      for (k = 0; k < nsec && rc == HF_OK; k++)
+        rc = add_section(&C, &w, kinds[k], t, &all[t * HF_DELTA_MAX_SECS + k],
                          (flags & HF_DELTA_LZ4) != 0,
-                         &packed[t * HF_DELTA_TYPE_SECS + k]);
+                         &packed[t * HF_DELTA_MAX_SECS + k]);
     }
     if (rc == HF_OK)
       rc = hf_blobw_layout(&w, err);
@@ -373,23 +486,25 @@ int hf_delta_mem(const hf_reader *from, const hf_reader *to, uint32_t flags,
              (size_t)sl);
       memcpy(hf_blobw_data(&w, 1), to->base + hf_le64(hf_rsec(to, 1) + 8),
              (size_t)tl);
-      for (k = 0; k < T * HF_DELTA_TYPE_SECS; k++)
-        if (packed[k].len > 0)
-          memcpy(hf_blobw_data(&w, 2 + k), packed[k].p, packed[k].len);
+      for (t = 0; t < T; t++)
+        for (k = 0; k < hf_delta_type_secs(&C.s->types[t]); k++, ns++)
+          if (packed[t * HF_DELTA_MAX_SECS + k].len > 0)
+            memcpy(hf_blobw_data(&w, ns), packed[t * HF_DELTA_MAX_SECS + k].p,
+                   packed[t * HF_DELTA_MAX_SECS + k].len);
       hf_blobw_seal(
           &w, flags & HF_DELTA_REVERSE ? HF_BLOB_REVERSE_DELTA : HF_BLOB_DELTA,
           to->info.dataset_version, from->info.state, to->info.state);
       *out = hf_blobw_take(&w, len);
     }
-    for (k = 0; k < T * HF_DELTA_TYPE_SECS; k++)
+    for (k = 0; k < T * HF_DELTA_MAX_SECS; k++)
       free(packed[k].p);
     free(packed);
   }
 out:
-  for (k = 0; k < HF_DELTA_TYPE_SECS; k++)
+  for (k = 0; k < HF_DELTA_MAX_SECS; k++)
     free(C.sec[k].p);
   if (all != NULL)
-    for (k = 0; k < T * HF_DELTA_TYPE_SECS; k++)
+    for (k = 0; k < T * HF_DELTA_MAX_SECS; k++)
       free(all[k].p);
   free(all);
   free(C.scratch);

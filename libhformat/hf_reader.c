@@ -56,6 +56,12 @@ const char *hf_section_kind_name(uint32_t kind) {
   case HF_SEC_DELEMENTS:
   case HF_SEC_DELEMENTS | HF_SEC_LZ4:
     return kind & HF_SEC_LZ4 ? "delements+lz4" : "delements";
+  case HF_SEC_CHANGED:
+  case HF_SEC_CHANGED | HF_SEC_LZ4:
+    return kind & HF_SEC_LZ4 ? "changed+lz4" : "changed";
+  case HF_SEC_DPATCH:
+  case HF_SEC_DPATCH | HF_SEC_LZ4:
+    return kind & HF_SEC_LZ4 ? "dpatch+lz4" : "dpatch";
   default:
     return "unknown";
   }
@@ -223,7 +229,7 @@ static int kind_known(uint32_t kind, hf_blob_kind blob) {
     /* §8.2: delta sections, plain or LZ4 (bit 0x4000), in deltas only. */
     if (blob != HF_BLOB_SNAPSHOT &&
         (kind & ~(uint32_t)HF_SEC_LZ4) >= HF_SEC_REMOVED &&
-        (kind & ~(uint32_t)HF_SEC_LZ4) <= HF_SEC_DELEMENTS)
+        (kind & ~(uint32_t)HF_SEC_LZ4) <= HF_SEC_DPATCH)
       return 1;
     return kind >= HF_SEC_ANCILLARY;
   }

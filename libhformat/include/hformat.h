@@ -469,6 +469,55 @@ int hf_apply_write_fd(const hf_reader *base, const hf_reader *const *deltas,
 int hf_apply_write_path(const hf_reader *base, const hf_reader *const *deltas,
                         size_t n, const char *path, hf_error *err);
 
+/* Reading a delta's content without its base (FORMAT.md §8.3): per type,
+ * the ordinals removed, added, and (object types) changed, the added
+ * records whole and, for a changed record, only the fields that changed.
+ * References are ordinals of the target; a delta alone cannot show what
+ * they point to unless that record is itself in the delta. */
+typedef struct hf_delta hf_delta;
+
+typedef enum hf_delta_op {
+  HF_DELTA_OP_REMOVE = 1, /* populated in the base, not in the target */
+  HF_DELTA_OP_ADD = 2,    /* populated in the target, not in the base;
+                             collections: also those whose content changed */
+  HF_DELTA_OP_CHANGE = 3  /* object types: in both, some fields differ */
+} hf_delta_op;
+
+/*! hf_delta_open() :
+ *  Verifies delta blob `r` (as hf_reader_verify()) and decodes its sections
+ *  (LZ4 and ordinal lists) into memory owned by *out; free it with
+ *  hf_delta_close().  `r` is borrowed and must outlive the handle.
+ *  @return HF_OK; HF_E_ARG (r is a snapshot or NULL); a verify error
+ *  (HF_E_CORRUPT, HF_E_CHECKSUM, HF_E_LIMIT) with err->msg; HF_E_NOMEM. */
+int hf_delta_open(const hf_reader *r, hf_delta **out, hf_error *err);
+void hf_delta_close(hf_delta *d);
+
+/*! hf_delta_count() : how many ordinals of `type` the delta lists under
+ *  `op` (0 for an unknown type or op; CHANGE is 0 for collection types). */
+uint64_t hf_delta_count(const hf_delta *d, uint32_t type, hf_delta_op op);
+
+/*! hf_delta_ordinal() : the i-th ordinal (ascending) of that list, or
+ *  HF_NO_ORDINAL when i >= hf_delta_count(). */
+uint32_t hf_delta_ordinal(const hf_delta *d, uint32_t type, hf_delta_op op,
+                          uint64_t i);
+
+/*! hf_delta_field() :
+ *  Field `field` of the i-th ADD or CHANGE record of object type `type`, in
+ *  the target.  *out gets the field's type and value; strings and bytes
+ *  are views into the delta (or its decoded sections), valid until
+ *  hf_delta_close(); a reference gives the target ordinal in out->u.l.
+ *  No allocation.
+ *  @return HF_OK; HF_NULL (null in the target); HF_NOTFOUND (CHANGE: the
+ *  field did not change, the delta does not carry it); HF_E_ARG (bad type,
+ *  field, op or index). */
+int hf_delta_field(const hf_delta *d, uint32_t type, hf_delta_op op,
+                   uint64_t i, uint32_t field, hf_value *out);
+
+/*! hf_delta_coll() : the i-th ADD record of list, set or map type `type`
+ *  (its elements are target ordinals; read them with hf_coll_elem() etc.).
+ *  Valid until hf_delta_close().  @return HF_OK or HF_E_ARG. */
+int hf_delta_coll(const hf_delta *d, uint32_t type, uint64_t i, hf_coll *out);
+
 /* ------------------------------------------------------------------------ */
 /* Diff: what changed between two snapshots, by primary key, to the field   */
 /* ------------------------------------------------------------------------ */

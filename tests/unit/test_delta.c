@@ -132,7 +132,7 @@ Test(delta, opens_and_refuses_record_access) { /* R-HDR-13 */
   fx_init(&f, 0);
   hf_reader_info(f.d12.r, &info);
   cr_assert_eq(info.kind, HF_BLOB_DELTA);
-  cr_assert_eq(info.section_count, 2 + 4 * 3);
+  cr_assert_eq(info.section_count, 2 + 6 + 6 + 4);
   {
     hf_info i1, i2;
     hf_reader_info(f.v1.r, &i1);
