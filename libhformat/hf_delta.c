@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <lz4.h>
+#include <lz4hc.h>
 #include <stdlib.h>
 
 #include "hf_assemble.h"
@@ -377,8 +378,10 @@ static int add_section(dctx *C, hf_blobw *w, uint32_t kind, uint32_t type,
     int bound = LZ4_compressBound((int)raw->len), got;
     if (dbuf_room(stored, 8 + (size_t)bound) != HF_OK)
       return nomem(C);
-    got = LZ4_compress_default((const char *)raw->p, (char *)stored->p + 8,
-                               (int)raw->len, bound);
+    /* A delta is written once and read by many: LZ4HC's slowest level
+     * writes the same block format, 10-20 % smaller (§8.4). */
+    got = LZ4_compress_HC((const char *)raw->p, (char *)stored->p + 8,
+                          (int)raw->len, bound, LZ4HC_CLEVEL_MAX);
     if (got > 0 && 8 + (size_t)got < raw->len) {
       hf_put64(stored->p, raw->len);
       stored->len = 8 + (size_t)got;

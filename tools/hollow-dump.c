@@ -6,8 +6,15 @@
  * Several modes may be combined; they always print in this order: header,
  * schema, stats, records, key, ordinal, verify.  stdout carries only that
  * output, every message goes to stderr.
+ *
+ * On a delta or reverse delta, --stats counts the removed, added and changed
+ * records of each type with the bytes of each section, and --records writes
+ * one JSON line per change (remove, add, change with only the changed
+ * fields).  A delta does not hold the records its references point to, so
+ * references print as {"$ref":"Type#ordinal"} (ordinals of the target).
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,9 +56,11 @@ static void usage(FILE *f) {
           "      --header        header and section table\n"
           "      --schema        canonical schema text (input for "
           "hollow-build -s)\n"
-          "      --stats         records and bytes per type\n"
+          "      --stats         records and bytes per type (deltas: removed,\n"
+          "                      added, changed records and section bytes)\n"
           "      --records       records as JSON Lines (default: every root "
-          "type)\n"
+          "type;\n"
+          "                      deltas: one line per change)\n"
           "  -t, --type TYPE     records of TYPE (implies --records unless "
           "--key\n"
           "                      or --ordinal is given)\n"
@@ -406,6 +415,302 @@ static int write_type(const hf_reader *r, uint32_t t, const char *name) {
   return TOOL_EXIT_OK;
 }
 
+/* ---- Deltas: --stats and --records ------------------------------------ */
+
+static const hf_delta_op delta_ops[3] = {HF_DELTA_OP_REMOVE, HF_DELTA_OP_ADD,
+                                         HF_DELTA_OP_CHANGE};
+
+/* Column of a delta section kind in --stats (LZ4 or not), or 6 if none. */
+static size_t delta_col(uint32_t kind) {
+  static const char *const names[] = {"removed", "added",   "dslots",
+                                      "dheap",   "changed", "dpatch"};
+  const char *n = hf_section_kind_name(kind);
+  size_t c, len = strcspn(n, "+");
+  if (strncmp(n, "delements", len) == 0 && len == 9)
+    return 3;
+  for (c = 0; c < 6; c++)
+    if (strlen(names[c]) == len && strncmp(n, names[c], len) == 0)
+      return c;
+  return 6;
+}
+
+static int open_delta(const hf_reader *r, const char *name, hf_delta **d) {
+  hf_error err;
+  int rc = hf_delta_open(r, d, &err);
+  if (rc != HF_OK) {
+    tool_msg_hf(name, rc, &err);
+    return TOOL_EXIT_TROUBLE;
+  }
+  return TOOL_EXIT_OK;
+}
+
+static int print_delta_stats(const hf_reader *r, const char *name) {
+  const hf_schema *s = hf_reader_schema(r);
+  const uint32_t ntypes = hf_schema_type_count(s);
+  uint64_t(*bytes)[7] = calloc(ntypes + 1u, sizeof *bytes);
+  uint64_t sum[7], n[3], tot[3] = {0, 0, 0};
+  hf_delta *d;
+  hf_info info;
+  uint32_t i, t;
+  size_t c, k;
+  if (bytes == NULL) {
+    tool_msg(NULL, "out of memory");
+    return TOOL_EXIT_TROUBLE;
+  }
+  if (open_delta(r, name, &d) != TOOL_EXIT_OK) {
+    free(bytes);
+    return TOOL_EXIT_TROUBLE;
+  }
+  memset(sum, 0, sizeof sum);
+  hf_reader_info(r, &info);
+  for (i = 0; i < info.section_count; i++) {
+    hf_section_info si;
+    if (hf_reader_section(r, i, &si) == HF_OK && si.type < ntypes &&
+        (c = delta_col(si.kind)) < 6) {
+      bytes[si.type][c] += si.length;
+      bytes[si.type][6] += si.length;
+      sum[c] += si.length;
+      sum[6] += si.length;
+    }
+  }
+  printf("%-20s %-6s %9s %9s %9s | %9s %9s %9s %9s %9s %9s %10s\n", "type",
+         "kind", "removed", "added", "changed", "removed", "added", "dslots",
+         "dvalues", "changed", "dpatch", "bytes");
+  for (t = 0; t < ntypes; t++) {
+    hf_type_info ti;
+    if (hf_schema_type(s, t, &ti) != HF_OK)
+      continue;
+    for (k = 0; k < 3; k++)
+      tot[k] += n[k] = hf_delta_count(d, t, delta_ops[k]);
+    printf("%-20s %-6s %9llu %9llu %9llu |", ti.name, kind_name(ti.kind),
+           (unsigned long long)n[0], (unsigned long long)n[1],
+           (unsigned long long)n[2]);
+    for (c = 0; c < 6; c++)
+      printf(" %9llu", (unsigned long long)bytes[t][c]);
+    printf(" %10llu\n", (unsigned long long)bytes[t][6]);
+  }
+  printf("%-20s %-6s %9llu %9llu %9llu |", "total", "",
+         (unsigned long long)tot[0], (unsigned long long)tot[1],
+         (unsigned long long)tot[2]);
+  for (c = 0; c < 6; c++)
+    printf(" %9llu", (unsigned long long)sum[c]);
+  printf(" %10llu\n", (unsigned long long)sum[6]);
+  printf("records on the left; section bytes as stored on the right (dvalues: "
+         "dheap or delements); file %llu bytes\n",
+         (unsigned long long)info.file_size);
+  hf_delta_close(d);
+  free(bytes);
+  return TOOL_EXIT_OK;
+}
+
+static void json_str(const void *p, size_t len) {
+  const unsigned char *c = p;
+  size_t i;
+  putchar('"');
+  for (i = 0; i < len; i++) {
+    if (c[i] == '"' || c[i] == '\\')
+      printf("\\%c", c[i]);
+    else if (c[i] == '\n')
+      fputs("\\n", stdout);
+    else if (c[i] == '\t')
+      fputs("\\t", stdout);
+    else if (c[i] < 0x20)
+      printf("\\u%04x", c[i]);
+    else
+      putchar(c[i]);
+  }
+  putchar('"');
+}
+
+static void json_base64(const void *p, size_t len) {
+  static const char b64[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const unsigned char *c = p;
+  size_t i;
+  putchar('"');
+  for (i = 0; i + 2 < len; i += 3)
+    printf("%c%c%c%c", b64[c[i] >> 2], b64[(c[i] & 3) << 4 | c[i + 1] >> 4],
+           b64[(c[i + 1] & 15) << 2 | c[i + 2] >> 6], b64[c[i + 2] & 63]);
+  if (len - i == 1)
+    printf("%c%c==", b64[c[i] >> 2], b64[(c[i] & 3) << 4]);
+  else if (len - i == 2)
+    printf("%c%c%c=", b64[c[i] >> 2], b64[(c[i] & 3) << 4 | c[i + 1] >> 4],
+           b64[(c[i + 1] & 15) << 2]);
+  putchar('"');
+}
+
+static void json_ref(const hf_schema *s, uint32_t type, uint32_t o) {
+  printf("{\"$ref\":");
+  {
+    char buf[300];
+    int n = snprintf(buf, sizeof buf, "%s#%lu", type_name_of(s, type),
+                     (unsigned long)o);
+    json_str(buf, n > 0 && (size_t)n < sizeof buf ? (size_t)n : 0);
+  }
+  putchar('}');
+}
+
+/* Shortest %.Ng that reads back to the same value; non-finite as strings,
+ * as hollow-dump writes records. */
+static void json_real(double v, int lo, int hi, int is_float) {
+  char txt[40];
+  int p;
+  if (!isfinite(v)) {
+    fputs(isnan(v) ? "\"NaN\""
+          : v > 0  ? "\"Infinity\""
+                   : "\"-Infinity\"",
+          stdout);
+    return;
+  }
+  for (p = lo; p <= hi; p++) {
+    snprintf(txt, sizeof txt, "%.*g", p, v);
+    if (is_float ? strtof(txt, NULL) == (float)v : strtod(txt, NULL) == v)
+      break;
+  }
+  fputs(txt, stdout);
+}
+
+static void json_value(const hf_schema *s, const hf_field_info *fi,
+                       const hf_value *v) {
+  switch (v->type) {
+  case HF_FT_INT:
+    printf("%ld", (long)v->u.i);
+    break;
+  case HF_FT_LONG:
+    printf("%lld", (long long)v->u.l);
+    break;
+  case HF_FT_FLOAT:
+    json_real((double)v->u.f, 6, 9, 1);
+    break;
+  case HF_FT_DOUBLE:
+    json_real(v->u.d, 15, 17, 0);
+    break;
+  case HF_FT_BOOLEAN:
+    fputs(v->u.b ? "true" : "false", stdout);
+    break;
+  case HF_FT_STRING:
+    json_str(v->u.s.ptr, v->u.s.len);
+    break;
+  case HF_FT_BYTES:
+    json_base64(v->u.s.ptr, v->u.s.len);
+    break;
+  default:
+    json_ref(s, fi->ref_type, (uint32_t)v->u.l);
+    break;
+  }
+}
+
+/* The fields of the i-th added (all non-null) or changed (changed only,
+ * null included) record of object type t, as a JSON object. */
+static int json_fields(const hf_delta *d, const hf_schema *s, uint32_t t,
+                       hf_delta_op op, uint64_t i, const char *name) {
+  hf_type_info ti;
+  uint32_t f;
+  int first = 1;
+  hf_schema_type(s, t, &ti);
+  putchar('{');
+  for (f = 0; f < ti.field_count; f++) {
+    hf_field_info fi;
+    hf_value v;
+    int rc = hf_delta_field(d, t, op, i, f, &v);
+    if (rc == HF_NOTFOUND || (rc == HF_NULL && op == HF_DELTA_OP_ADD))
+      continue;
+    if ((rc != HF_OK && rc != HF_NULL) ||
+        hf_schema_field(s, t, f, &fi) != HF_OK) {
+      tool_msg(name, "cannot read field %lu of a %s record: %s",
+               (unsigned long)f, ti.name, hf_strerror(rc));
+      return TOOL_EXIT_TROUBLE;
+    }
+    printf("%s", first ? "" : ",");
+    json_str(fi.name, strlen(fi.name));
+    putchar(':');
+    if (rc == HF_NULL)
+      fputs("null", stdout);
+    else
+      json_value(s, &fi, &v);
+    first = 0;
+  }
+  putchar('}');
+  return TOOL_EXIT_OK;
+}
+
+static void json_coll(const hf_delta *d, const hf_schema *s, uint32_t t,
+                      uint64_t i) {
+  hf_type_info ti;
+  hf_coll c;
+  uint64_t k;
+  hf_schema_type(s, t, &ti);
+  if (hf_delta_coll(d, t, i, &c) != HF_OK)
+    return;
+  putchar('[');
+  for (k = 0; k < c.n; k++) {
+    printf("%s", k ? "," : "");
+    if (ti.kind == HF_KIND_MAP) {
+      putchar('[');
+      json_ref(s, ti.elem_type, hf_coll_key(&c, k));
+      putchar(',');
+      json_ref(s, ti.value_type, hf_coll_value(&c, k));
+      putchar(']');
+    } else {
+      json_ref(s, ti.elem_type, hf_coll_elem(&c, k));
+    }
+  }
+  putchar(']');
+}
+
+static int delta_type_records(const hf_delta *d, const hf_schema *s, uint32_t t,
+                              const char *name) {
+  static const char *const opname[3] = {"remove", "add", "change"};
+  hf_type_info ti;
+  size_t k;
+  uint64_t i, n;
+  hf_schema_type(s, t, &ti);
+  for (k = 0; k < 3; k++) {
+    n = hf_delta_count(d, t, delta_ops[k]);
+    for (i = 0; i < n; i++) {
+      printf("{\"op\":\"%s\",\"type\":", opname[k]);
+      json_str(ti.name, strlen(ti.name));
+      printf(",\"ordinal\":%lu",
+             (unsigned long)hf_delta_ordinal(d, t, delta_ops[k], i));
+      if (delta_ops[k] == HF_DELTA_OP_ADD) {
+        fputs(",\"record\":", stdout);
+        if (ti.kind != HF_KIND_OBJECT)
+          json_coll(d, s, t, i);
+        else if (json_fields(d, s, t, HF_DELTA_OP_ADD, i, name) != TOOL_EXIT_OK)
+          return TOOL_EXIT_TROUBLE;
+      } else if (delta_ops[k] == HF_DELTA_OP_CHANGE) {
+        fputs(",\"fields\":", stdout);
+        if (json_fields(d, s, t, HF_DELTA_OP_CHANGE, i, name) != TOOL_EXIT_OK)
+          return TOOL_EXIT_TROUBLE;
+      }
+      fputs("}\n", stdout);
+    }
+  }
+  return TOOL_EXIT_OK;
+}
+
+static int print_delta_records(const hf_reader *r, const dump_args *a) {
+  const hf_schema *s = hf_reader_schema(r);
+  const char *name = tool_name(a->path);
+  uint32_t t, n = hf_schema_type_count(s);
+  hf_delta *d;
+  int status = TOOL_EXIT_OK;
+  if (a->type_name != NULL &&
+      hf_schema_type_find(s, a->type_name, strlen(a->type_name), &t) != HF_OK) {
+    tool_msg(a->path, "no type '%s' in the schema", a->type_name);
+    return TOOL_EXIT_TROUBLE;
+  }
+  if (open_delta(r, name, &d) != TOOL_EXIT_OK)
+    return TOOL_EXIT_TROUBLE;
+  if (a->type_name != NULL)
+    status = delta_type_records(d, s, t, name);
+  else /* every type: a change in a referenced type is a change too */
+    for (t = 0; t < n && status == TOOL_EXIT_OK; t++)
+      status = delta_type_records(d, s, t, name);
+  hf_delta_close(d);
+  return status;
+}
+
 static int print_records(const hf_reader *r, const dump_args *a) {
   const hf_schema *s = hf_reader_schema(r);
   uint32_t t, n = hf_schema_type_count(s);
@@ -556,6 +861,7 @@ static int run(const dump_args *a) {
   const char *name = tool_name(a->path);
   hf_reader *r = NULL;
   hf_error err;
+  hf_info info;
   int rc, status = TOOL_EXIT_OK, printed = 0;
 
   if (strcmp(a->path, "-") == 0)
@@ -575,13 +881,18 @@ static int run(const dump_args *a) {
     SEPARATE();
     status = worst(status, print_schema(r));
   }
+  hf_reader_info(r, &info);
   if ((a->modes & MODE_STATS) && status < TOOL_EXIT_TROUBLE) {
     SEPARATE();
-    status = worst(status, print_stats(r, name));
+    status = worst(status, info.kind == HF_BLOB_SNAPSHOT
+                               ? print_stats(r, name)
+                               : print_delta_stats(r, name));
   }
   if ((a->modes & MODE_RECORDS) && status < TOOL_EXIT_TROUBLE) {
     SEPARATE();
-    status = worst(status, print_records(r, a));
+    status = worst(status, info.kind == HF_BLOB_SNAPSHOT
+                               ? print_records(r, a)
+                               : print_delta_records(r, a));
   }
   if ((a->modes & MODE_KEY) && status < TOOL_EXIT_TROUBLE) {
     SEPARATE();

@@ -1,0 +1,4 @@
+. "$CLI_LIB"
+samples || exit
+"$BIN/hollow-delta" v1.hollow v2.hollow -o 12.delta || exit
+dump --records -t Nope 12.delta
