@@ -352,7 +352,8 @@ static int keep_unkeyed(fin *F, uint32_t type, unsigned char *used) {
         rc = base_fail(F, type, bo, rc);
         goto out;
       }
-      if (blen == len && memcmp(bb, F->scratch, len) == 0) {
+      /* bb is NULL for empty content: memcmp must not see it (C11 7.24.1). */
+      if (blen == len && (len == 0 || memcmp(bb, F->scratch, len) == 0)) {
         tf->ord[id] = bo;
         used[bo / 8] |= (unsigned char)(1u << (bo % 8));
         break;
