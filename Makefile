@@ -94,6 +94,7 @@ test: deps ## everything CI runs: check (gcc), asan (clang), short fuzz runs
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory fuzz-run FUZZ_SECONDS=$(FUZZ_SECONDS)
+	@$(MAKE) --no-print-directory bench-smoke
 	@echo "make test: all suites passed"
 
 demo: deps all ## build, inspect and query the bundled sample data
@@ -137,7 +138,7 @@ help: ## list targets
 # and the shared helper.  Built with the default OPT (-O2 -g): never take
 # figures from a sanitizer build.
 BENCH_SNAP_SRCS = $(filter-out bench/datagen.c bench/bench_json%.c \
-                    bench/bench_util.c,$(sort $(wildcard bench/*.c)))
+                    bench/bench_util.c bench/peer_%.c,$(sort $(wildcard bench/*.c)))
 BENCH_SNAP      = $(BENCH_SNAP_SRCS:bench/%.c=$(BUILD)/bench/%)
 BENCH_DATAGEN   = $(BUILD)/bench/snapshot-datagen
 BENCH_N        ?= 1000000
@@ -171,6 +172,30 @@ bench-smoke: all bench-programs ## the snapshot benches on 10,000 records, in se
 	@CC="$(CC)" sh bench/run_snapshot.sh -q -n 10000 -m 1000 -b $(BIN) \
 	  -p $(BUILD)/bench -g $(BENCH_DATAGEN) -w $(BUILD)/bench/smoke >/dev/null
 	@echo "bench-smoke: all snapshot bench programs ran"
+	@sh bench/run --smoke --work $(BUILD)/bench/run-smoke >/dev/null
+	@echo "bench-smoke: bench/run ran hollow and its peers on 10,000 records"
+
+# ---- Peers: bench/peer_main.c + bench/peer_<name>.c, driven by bench/run ----
+# The same open/lookup/field work against hollow, tinycdb, SQLite and LMDB
+# (Debian: libcdb-dev libsqlite3-dev liblmdb-dev; bench/run installs them).
+PEER_NAMES       = hollow cdb sqlite lmdb
+PEER_BINS        = $(PEER_NAMES:%=$(BUILD)/bench/peer_%)
+PEER_LIBS_hollow = $(BUILD)/libhformat.a $(LDLIBS) -lm
+PEER_LIBS_cdb    = -lcdb
+PEER_LIBS_sqlite = -lsqlite3
+PEER_LIBS_lmdb   = -llmdb
+
+.PHONY: bench-peers bench-run
+
+bench-peers: $(PEER_BINS) ## build the peer lookup programs (needs the peers' -dev packages)
+
+$(BUILD)/bench/peer_%: bench/peer_%.c bench/peer_main.c bench/peer.h $(BUILD)/libhformat.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(CPPFLAGS) -Ibench $(CFLAGS) -pthread -o $@ bench/peer_main.c $< \
+	  $(LDFLAGS) $(PEER_LIBS_$*)
+
+bench-run: ## hollow against cdb, SQLite, LMDB, xdelta3, diff: writes bench/RESULTS.md (minutes)
+	@sh bench/run
 
 # ---- Fuzzing, static analysis, valgrind (fuzz/, .clang-tidy) ---------------
 # libFuzzer targets (clang, ASan + UBSan, coverage) in $(FUZZ_BUILD); the
