@@ -374,17 +374,22 @@ int hf_builder_set_bytes(hf_builder *b, uint32_t field, const void *p,
   return set_var(b, field, HF_FT_BYTES, p, len, 0, err);
 }
 
-/* A reference must name an existing record of type `want`. */
+/* A reference must name an existing record of type `want`.  Errors name
+ * the place as what1 + what2 + what3 ("Movie" "." "cast"), joined only on
+ * failure: this runs for every reference of every record. */
 static int check_ref(const hf_builder *b, hf_ref ref, uint32_t want,
-                     const char *what, hf_error *err) {
+                     const char *what1, const char *what2, const char *what3,
+                     hf_error *err) {
   const hf_schema *s = b->schema;
   if (ref.type >= s->ntypes || ref.id >= b->stores[ref.type].n)
     return hf_fail_at(err, HF_E_ARG, b->line, 0,
-                      "%s: no such record (type %" PRIu32 ", id %" PRIu32 ")",
-                      what, ref.type, ref.id);
+                      "%s%s%s: no such record (type %" PRIu32 ", id %" PRIu32
+                      ")",
+                      what1, what2, what3, ref.type, ref.id);
   if (ref.type != want)
-    return hf_fail_at(err, HF_E_TYPE, b->line, 0, "%s takes %s records, not %s",
-                      what, s->types[want].name, s->types[ref.type].name);
+    return hf_fail_at(err, HF_E_TYPE, b->line, 0,
+                      "%s%s%s takes %s records, not %s", what1, what2, what3,
+                      s->types[want].name, s->types[ref.type].name);
   return HF_OK;
 }
 
@@ -392,13 +397,11 @@ int hf_builder_set_ref(hf_builder *b, uint32_t field, hf_ref ref,
                        hf_error *err) {
   hf_bframe *f;
   const hf_field_def *fd;
-  char what[2 * HF_MAX_NAME + 8];
   int rc = field_target(b, field, HF_FT_REF, &f, &fd, err);
   if (rc != HF_OK)
     return rc;
-  snprintf(what, sizeof what, "%s.%s", b->schema->types[f->type].name,
-           fd->name);
-  if ((rc = check_ref(b, ref, fd->ref_type, what, err)) != HF_OK)
+  if ((rc = check_ref(b, ref, fd->ref_type, b->schema->types[f->type].name, ".",
+                      fd->name, err)) != HF_OK)
     return rc;
   hf_put32(f->slot + fd->offset, ref.id);
   mark_present(f, &b->schema->types[f->type], field);
@@ -487,7 +490,7 @@ int hf_builder_add(hf_builder *b, hf_ref elem, hf_error *err) {
   int rc = coll_target(b, HF_KIND_LIST, HF_KIND_SET, "add", &f, &t, err);
   if (rc != HF_OK)
     return rc;
-  if ((rc = check_ref(b, elem, t->elem_type, t->name, err)) != HF_OK)
+  if ((rc = check_ref(b, elem, t->elem_type, t->name, "", "", err)) != HF_OK)
     return rc;
   if (t->kind == HF_KIND_SET) {
     if (keyset_has(f, elem.id, 1))
@@ -506,15 +509,13 @@ int hf_builder_add(hf_builder *b, hf_ref elem, hf_error *err) {
 int hf_builder_put(hf_builder *b, hf_ref key, hf_ref value, hf_error *err) {
   hf_bframe *f;
   const hf_type_def *t;
-  char what[HF_MAX_NAME + 16];
   int rc = coll_target(b, HF_KIND_MAP, HF_KIND_MAP, "put", &f, &t, err);
   if (rc != HF_OK)
     return rc;
-  snprintf(what, sizeof what, "%s key", t->name);
-  if ((rc = check_ref(b, key, t->elem_type, what, err)) != HF_OK)
+  if ((rc = check_ref(b, key, t->elem_type, t->name, " key", "", err)) != HF_OK)
     return rc;
-  snprintf(what, sizeof what, "%s value", t->name);
-  if ((rc = check_ref(b, value, t->value_type, what, err)) != HF_OK)
+  if ((rc = check_ref(b, value, t->value_type, t->name, " value", "", err)) !=
+      HF_OK)
     return rc;
   if (keyset_has(f, key.id, 2))
     return hf_fail_at(err, HF_E_INPUT, b->line, 0, "%s: repeated map key",
