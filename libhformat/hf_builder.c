@@ -855,8 +855,9 @@ static int end_keyed(hf_builder *b, uint32_t type, size_t len, int root,
     size_t elen;
     const unsigned char *eb;
     char kbuf[160];
-    if (st->hash[e] != *h)
-      continue;
+    /* The tag matched 32 bits of the hash: comparing the key itself costs
+     * no more than a look at the stored hash (one cache miss either way),
+     * and on a match it is needed anyway. */
     eb = hf_bstore_blob(st, e, &elen);
     hf_bkey_values(b, type, eb, ov, &nullk);
     if (!keys_equal(kv, ov, t->nkeys))
@@ -897,8 +898,9 @@ static int end_unkeyed(hf_builder *b, uint32_t type, size_t len, uint32_t *id,
       continue;
     size_t elen;
     const unsigned char *eb;
-    if (st->hash[e] != *h)
-      continue;
+    /* The tag matched 32 bits of the hash; the length and the bytes decide
+     * (no look at the stored hash: a duplicate would pay a cache miss for
+     * it, and duplicates are most of the lookups of shared lists). */
     eb = hf_bstore_blob(st, e, &elen);
     if (elen != len)
       continue;
