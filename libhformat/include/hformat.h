@@ -490,15 +490,15 @@ typedef enum hf_delta_op {
  *  @return HF_OK; HF_E_ARG (r is a snapshot or NULL); a verify error
  *  (HF_E_CORRUPT, HF_E_CHECKSUM, HF_E_LIMIT) with err->msg; HF_E_NOMEM. */
 int hf_delta_open(const hf_reader *r, hf_delta **out, hf_error *err);
-void hf_delta_close(hf_delta *d);
+void hf_delta_close(hf_delta *h);
 
 /*! hf_delta_count() : how many ordinals of `type` the delta lists under
  *  `op` (0 for an unknown type or op; CHANGE is 0 for collection types). */
-uint64_t hf_delta_count(const hf_delta *d, uint32_t type, hf_delta_op op);
+uint64_t hf_delta_count(const hf_delta *h, uint32_t type, hf_delta_op op);
 
 /*! hf_delta_ordinal() : the i-th ordinal (ascending) of that list, or
  *  HF_NO_ORDINAL when i >= hf_delta_count(). */
-uint32_t hf_delta_ordinal(const hf_delta *d, uint32_t type, hf_delta_op op,
+uint32_t hf_delta_ordinal(const hf_delta *h, uint32_t type, hf_delta_op op,
                           uint64_t i);
 
 /*! hf_delta_field() :
@@ -510,13 +510,13 @@ uint32_t hf_delta_ordinal(const hf_delta *d, uint32_t type, hf_delta_op op,
  *  @return HF_OK; HF_NULL (null in the target); HF_NOTFOUND (CHANGE: the
  *  field did not change, the delta does not carry it); HF_E_ARG (bad type,
  *  field, op or index). */
-int hf_delta_field(const hf_delta *d, uint32_t type, hf_delta_op op,
+int hf_delta_field(const hf_delta *h, uint32_t type, hf_delta_op op,
                    uint64_t i, uint32_t field, hf_value *out);
 
 /*! hf_delta_coll() : the i-th ADD record of list, set or map type `type`
  *  (its elements are target ordinals; read them with hf_coll_elem() etc.).
  *  Valid until hf_delta_close().  @return HF_OK or HF_E_ARG. */
-int hf_delta_coll(const hf_delta *d, uint32_t type, uint64_t i, hf_coll *out);
+int hf_delta_coll(const hf_delta *h, uint32_t type, uint64_t i, hf_coll *out);
 
 /* ------------------------------------------------------------------------ */
 /* Diff: what changed between two snapshots, by primary key, to the field   */
