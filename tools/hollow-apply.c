@@ -22,14 +22,8 @@ typedef struct apply_args {
   char **deltas;
   size_t n;
   const char *out_path;
-  int force;
-  int verbosity;
+  tool_opts o;
 } apply_args;
-
-static int usage_error(void) {
-  fprintf(stderr, "Try '%s --help' for more information.\n", tool_prog());
-  return TOOL_EXIT_TROUBLE;
-}
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -60,58 +54,23 @@ static int parse_args(int argc, char **argv, apply_args *a) {
       {NULL, 0, NULL, 0}};
   int c;
   memset(a, 0, sizeof *a);
-  a->verbosity = 1;
+  a->o.verbosity = 1;
   while ((c = getopt_long(argc, argv, "o:fqvhV", longs, NULL)) != -1) {
-    switch (c) {
-    case 'o':
+    int status;
+    if (c == 'o')
       a->out_path = optarg;
-      break;
-    case 'f':
-      a->force = 1;
-      break;
-    case 'q':
-      a->verbosity = 0;
-      break;
-    case 'v':
-      a->verbosity = 2;
-      break;
-    case 'h':
-      usage(stdout);
-      return tool_close_stdout(TOOL_EXIT_OK);
-    case 'V':
-      printf("%s %s (libhformat %s, format %d.%d)\n", tool_prog(),
-             HF_VERSION_STRING, hf_version_string(), HF_FORMAT_MAJOR,
-             HF_FORMAT_MINOR);
-      return tool_close_stdout(TOOL_EXIT_OK);
-    default:
-      return usage_error();
-    }
+    else if ((status = tool_option(c, &a->o, usage)) != TOOL_CONTINUE)
+      return status;
   }
   if (argc - optind < 2) {
     tool_msg(NULL, "missing %s",
              argc - optind < 1 ? "SNAPSHOT and DELTA" : "DELTA");
-    return usage_error();
+    return tool_usage_error();
   }
   a->base_path = argv[optind];
   a->deltas = argv + optind + 1;
   a->n = (size_t)(argc - optind - 1);
-  return -1;
-}
-
-static int is_stdout(const char *p) {
-  return p == NULL || strcmp(p, "-") == 0;
-}
-
-static int open_blob(const char *path, hf_reader **out) {
-  hf_error err;
-  int rc = strcmp(path, "-") == 0
-               ? hf_reader_open_fd(STDIN_FILENO, NULL, out, &err)
-               : hf_reader_open(path, NULL, out, &err);
-  if (rc != HF_OK) {
-    tool_msg_hf(tool_name(path), rc, &err);
-    return -1;
-  }
-  return 0;
+  return TOOL_CONTINUE;
 }
 
 /* Checks the kinds and the chain of states before any work, so that a
@@ -149,7 +108,7 @@ static int check_chain(const apply_args *a, hf_reader *const *rs) {
                  info.base_state, cur_name, cur);
       return -1;
     }
-    if (a->verbosity >= 2)
+    if (a->o.verbosity >= 2)
       tool_msg(name,
                "state %016" PRIx64 " -> %016" PRIx64 " (version %" PRIu64 ")",
                cur, info.state, info.dataset_version);
@@ -165,20 +124,15 @@ int main(int argc, char **argv) {
   hf_error err;
   size_t i, nstdin = 0;
   int status, rc;
-  if (argc > 0 && strrchr(argv[0], '/') != NULL)
-    argv[0] = strrchr(argv[0], '/') + 1;
-  tool_set_prog(argc > 0 ? argv[0] : "hollow-apply");
+  tool_init(argc, argv, "hollow-apply");
   status = parse_args(argc, argv, &a);
-  if (status >= 0)
+  if (status != TOOL_CONTINUE)
     return status;
-  if (is_stdout(a.out_path) && !a.force && isatty(STDOUT_FILENO)) {
-    tool_msg(NULL, "refusing to write binary output to a terminal "
-                   "(use -o FILE, a pipe, or -f)");
+  if (tool_refuse_tty(a.out_path, a.o.force) != 0)
     return TOOL_EXIT_TROUBLE;
-  }
-  nstdin = strcmp(a.base_path, "-") == 0;
+  nstdin = (size_t)tool_is_std(a.base_path);
   for (i = 0; i < a.n; i++)
-    nstdin += strcmp(a.deltas[i], "-") == 0;
+    nstdin += (size_t)tool_is_std(a.deltas[i]);
   if (nstdin > 1) {
     tool_msg(NULL, "only one input can be stdin");
     return TOOL_EXIT_TROUBLE;
@@ -188,14 +142,14 @@ int main(int argc, char **argv) {
     tool_msg(NULL, "out of memory");
     return TOOL_EXIT_TROUBLE;
   }
-  if (open_blob(a.base_path, &rs[0]) != 0)
+  if (tool_open_blob(a.base_path, 0, &rs[0]) != 0)
     goto done;
   for (i = 0; i < a.n; i++)
-    if (open_blob(a.deltas[i], &rs[i + 1]) != 0)
+    if (tool_open_blob(a.deltas[i], 0, &rs[i + 1]) != 0)
       goto done;
   if (check_chain(&a, rs) != 0)
     goto done;
-  rc = is_stdout(a.out_path)
+  rc = tool_is_std(a.out_path)
            ? hf_apply_write_fd(rs[0], (const hf_reader *const *)(rs + 1), a.n,
                                STDOUT_FILENO, &err)
            : hf_apply_write_path(rs[0], (const hf_reader *const *)(rs + 1), a.n,
@@ -203,7 +157,7 @@ int main(int argc, char **argv) {
   if (rc != HF_OK) {
     /* Damage in a delta is reported against it; I/O against the output. */
     tool_msg_hf(rc == HF_E_IO
-                    ? tool_name(is_stdout(a.out_path) ? "-" : a.out_path)
+                    ? tool_name(tool_is_std(a.out_path) ? "-" : a.out_path)
                 : a.n == 1 ? tool_name(a.deltas[0])
                            : NULL,
                 rc, &err);

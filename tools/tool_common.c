@@ -216,6 +216,133 @@ int tool_close_stdout(int status) {
   return status;
 }
 
+void tool_init(int argc, char **argv, const char *fallback) {
+  if (argc > 0 && strrchr(argv[0], '/') != NULL)
+    argv[0] = strrchr(argv[0], '/') + 1;
+  tool_set_prog(argc > 0 ? argv[0] : fallback);
+}
+
+int tool_usage_error(void) {
+  fprintf(stderr, "Try '%s --help' for more information.\n", prog_name);
+  return TOOL_EXIT_TROUBLE;
+}
+
+void tool_print_version(void) {
+  printf("%s %s (libhformat %s, format %d.%d)\n", prog_name, HF_VERSION_STRING,
+         hf_version_string(), HF_FORMAT_MAJOR, HF_FORMAT_MINOR);
+}
+
+int tool_version(void) {
+  tool_print_version();
+  return tool_close_stdout(TOOL_EXIT_OK);
+}
+
+int tool_option(int c, tool_opts *o, void (*usage)(FILE *)) {
+  switch (c) {
+  case 'h':
+    usage(stdout);
+    return tool_close_stdout(TOOL_EXIT_OK);
+  case 'V':
+    return tool_version();
+  case 'f':
+  case 'q':
+  case 'v':
+    if (o == NULL)
+      break;
+    if (c == 'f')
+      o->force = 1;
+    else
+      o->verbosity = c == 'q' ? 0 : 2;
+    return TOOL_CONTINUE;
+  default:
+    break;
+  }
+  return tool_usage_error();
+}
+
+int tool_is_std(const char *path) {
+  return path == NULL || strcmp(path, "-") == 0;
+}
+
+int tool_refuse_tty(const char *out_path, int force) {
+  if (!tool_is_std(out_path) || force || !isatty(STDOUT_FILENO))
+    return 0;
+  tool_msg(NULL, "refusing to write binary output to a terminal "
+                 "(use -o FILE, a pipe, or -f)");
+  return -1;
+}
+
+int tool_open_blob(const char *path, int verify, hf_reader **out) {
+  hf_error err;
+  int rc = tool_is_std(path) ? hf_reader_open_fd(STDIN_FILENO, NULL, out, &err)
+                             : hf_reader_open(path, NULL, out, &err);
+  if (rc == HF_OK && verify)
+    rc = hf_reader_verify(*out, &err);
+  if (rc != HF_OK) {
+    tool_msg_hf(tool_name(path), rc, &err);
+    hf_reader_close(*out);
+    *out = NULL;
+    return -1;
+  }
+  return 0;
+}
+
+hf_reader *tool_reopen_output(const char *path) {
+  hf_reader *r = NULL;
+  if (tool_is_std(path) || hf_reader_open(path, NULL, &r, NULL) != HF_OK)
+    return NULL;
+  return r;
+}
+
+int tool_type_referenced(const hf_schema *s, uint32_t t) {
+  uint32_t u, f, n = hf_schema_type_count(s);
+  for (u = 0; u < n; u++) {
+    hf_type_info ti;
+    if (u == t || hf_schema_type(s, u, &ti) != HF_OK)
+      continue;
+    if (ti.kind != HF_KIND_OBJECT) {
+      if (ti.elem_type == t || ti.value_type == t)
+        return 1;
+      continue;
+    }
+    for (f = 0; f < ti.field_count; f++) {
+      hf_field_info fi;
+      if (hf_schema_field(s, u, f, &fi) == HF_OK && fi.type == HF_FT_REF &&
+          fi.ref_type == t)
+        return 1;
+    }
+  }
+  return 0;
+}
+
+int tool_key_parts(const char *const *keys, size_t nkeys, uint32_t want,
+                   char *buf, const char **parts, size_t *n) {
+  char *p;
+  if (nkeys == want) {
+    memcpy(parts, keys, nkeys * sizeof *parts);
+    *n = nkeys;
+    return 0;
+  }
+  if (nkeys != 1)
+    return -1;
+  *n = 0;
+  for (p = buf;;) {
+    char *comma = strchr(p, ',');
+    if (*n == TOOL_MAX_KEY_ARGS)
+      return -1;
+    parts[(*n)++] = p;
+    if (comma == NULL)
+      break;
+    *comma = '\0';
+    p = comma + 1;
+  }
+  return *n == want ? 0 : -1;
+}
+
+int tool_worst(int a, int b) {
+  return a > b ? a : b;
+}
+
 int tool_parse_u64(const char *s, uint64_t *out) {
   uint64_t v = 0;
   if (s == NULL || *s == '\0')
