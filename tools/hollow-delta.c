@@ -21,14 +21,8 @@ typedef struct delta_args {
   const char *out_path; /* NULL or "-" = stdout */
   const char *rev_path; /* NULL = no reverse delta */
   uint32_t flags;
-  int force;
-  int verbosity;
+  tool_opts o;
 } delta_args;
-
-static int usage_error(void) {
-  fprintf(stderr, "Try '%s --help' for more information.\n", tool_prog());
-  return TOOL_EXIT_TROUBLE;
-}
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -67,8 +61,9 @@ static int parse_args(int argc, char **argv, delta_args *a) {
       {NULL, 0, NULL, 0}};
   int c;
   memset(a, 0, sizeof *a);
-  a->verbosity = 1;
+  a->o.verbosity = 1;
   while ((c = getopt_long(argc, argv, "o:r:fqvhV", longs, NULL)) != -1) {
+    int status;
     switch (c) {
     case 'o':
       a->out_path = optarg;
@@ -79,57 +74,27 @@ static int parse_args(int argc, char **argv, delta_args *a) {
     case OPT_LZ4:
       a->flags |= HF_DELTA_LZ4;
       break;
-    case 'f':
-      a->force = 1;
-      break;
-    case 'q':
-      a->verbosity = 0;
-      break;
-    case 'v':
-      a->verbosity = 2;
-      break;
-    case 'h':
-      usage(stdout);
-      return tool_close_stdout(TOOL_EXIT_OK);
-    case 'V':
-      printf("%s %s (libhformat %s, format %d.%d)\n", tool_prog(),
-             HF_VERSION_STRING, hf_version_string(), HF_FORMAT_MAJOR,
-             HF_FORMAT_MINOR);
-      return tool_close_stdout(TOOL_EXIT_OK);
     default:
-      return usage_error();
+      if ((status = tool_option(c, &a->o, usage)) != TOOL_CONTINUE)
+        return status;
     }
   }
   if (argc - optind != 2) {
     tool_msg(NULL, argc - optind == 0   ? "missing OLD and NEW snapshots"
                    : argc - optind == 1 ? "missing the NEW snapshot"
                                         : "too many arguments (OLD NEW)");
-    return usage_error();
+    return tool_usage_error();
   }
   a->old_path = argv[optind];
   a->new_path = argv[optind + 1];
-  return -1;
-}
-
-static int is_stdout(const char *p) {
-  return p == NULL || strcmp(p, "-") == 0;
+  return TOOL_CONTINUE;
 }
 
 /* Opens and verifies a snapshot argument ("-" = stdin). */
 static int open_snapshot(const char *path, hf_reader **out) {
-  hf_error err;
   hf_info info;
-  int rc = strcmp(path, "-") == 0
-               ? hf_reader_open_fd(STDIN_FILENO, NULL, out, &err)
-               : hf_reader_open(path, NULL, out, &err);
-  if (rc == HF_OK)
-    rc = hf_reader_verify(*out, &err);
-  if (rc != HF_OK) {
-    tool_msg_hf(tool_name(path), rc, &err);
-    hf_reader_close(*out);
-    *out = NULL;
+  if (tool_open_blob(path, 1, out) != 0)
     return -1;
-  }
   hf_reader_info(*out, &info);
   if (info.kind != HF_BLOB_SNAPSHOT) {
     tool_msg(tool_name(path),
@@ -146,13 +111,13 @@ static int open_snapshot(const char *path, hf_reader **out) {
 static int write_one(const delta_args *a, const hf_reader *from,
                      const hf_reader *to, uint32_t flags, const char *path) {
   hf_error err;
-  int rc = is_stdout(path)
+  int rc = tool_is_std(path)
                ? hf_delta_write_fd(from, to, flags, STDOUT_FILENO, &err)
                : hf_delta_write_path(from, to, flags, path, &err);
   if (rc == HF_OK)
     return 0;
   if (rc == HF_E_IO)
-    tool_msg_hf(tool_name(is_stdout(path) ? "-" : path), rc, &err);
+    tool_msg_hf(tool_name(tool_is_std(path) ? "-" : path), rc, &err);
   else if (rc == HF_E_ARG || rc == HF_E_SCHEMA)
     tool_msg(tool_name(a->new_path), "cannot compute a delta from %s: %s",
              tool_name(a->old_path), err.msg);
@@ -163,12 +128,11 @@ static int write_one(const delta_args *a, const hf_reader *from,
 
 static void report(const char *what, const char *path, const hf_reader *from,
                    const hf_reader *to) {
-  hf_reader *r = NULL;
+  hf_reader *r = tool_reopen_output(path);
   hf_info fi, ti, di;
-  hf_error err;
   hf_reader_info(from, &fi);
   hf_reader_info(to, &ti);
-  if (is_stdout(path) || hf_reader_open(path, NULL, &r, &err) != HF_OK) {
+  if (r == NULL) {
     tool_msg(NULL, "%s: state %016" PRIx64 " -> %016" PRIx64, what, fi.state,
              ti.state);
     return;
@@ -188,22 +152,18 @@ int main(int argc, char **argv) {
   delta_args a;
   hf_reader *from = NULL, *to = NULL;
   int status;
-  if (argc > 0 && strrchr(argv[0], '/') != NULL)
-    argv[0] = strrchr(argv[0], '/') + 1;
-  tool_set_prog(argc > 0 ? argv[0] : "hollow-delta");
+  tool_init(argc, argv, "hollow-delta");
   status = parse_args(argc, argv, &a);
-  if (status >= 0)
+  if (status != TOOL_CONTINUE)
     return status;
-  if (is_stdout(a.out_path) && !a.force && isatty(STDOUT_FILENO)) {
-    tool_msg(NULL, "refusing to write binary output to a terminal "
-                   "(use -o FILE, a pipe, or -f)");
+  if (tool_refuse_tty(a.out_path, a.o.force) != 0)
     return TOOL_EXIT_TROUBLE;
-  }
-  if (strcmp(a.old_path, "-") == 0 && strcmp(a.new_path, "-") == 0) {
+  if (tool_is_std(a.old_path) && tool_is_std(a.new_path)) {
     tool_msg(NULL, "OLD and NEW cannot both be stdin");
     return TOOL_EXIT_TROUBLE;
   }
-  if (a.rev_path != NULL && is_stdout(a.rev_path) && is_stdout(a.out_path)) {
+  if (a.rev_path != NULL && tool_is_std(a.rev_path) &&
+      tool_is_std(a.out_path)) {
     tool_msg(NULL, "the delta and the reverse delta cannot both go to "
                    "stdout");
     return TOOL_EXIT_TROUBLE;
@@ -216,12 +176,12 @@ int main(int argc, char **argv) {
     goto done;
   if (a.rev_path != NULL &&
       write_one(&a, to, from, a.flags | HF_DELTA_REVERSE, a.rev_path) != 0) {
-    if (!is_stdout(a.out_path))
+    if (!tool_is_std(a.out_path))
       unlink(a.out_path); /* both or neither */
     goto done;
   }
   status = TOOL_EXIT_OK;
-  if (a.verbosity >= 2) {
+  if (a.o.verbosity >= 2) {
     report("delta", a.out_path, from, to);
     if (a.rev_path != NULL)
       report("reverse delta", a.rev_path, to, from);
