@@ -25,15 +25,8 @@ typedef struct build_args {
   uint64_t dataset_version;
   uint64_t max_line; /* bytes; longer input lines are refused */
   uint32_t flags;
-  int force;
-  int verbosity; /* 0 quiet, 1 normal, 2 verbose */
+  tool_opts o;
 } build_args;
-
-/* getopt has already said what is wrong; point at --help, like coreutils. */
-static int usage_error(void) {
-  fprintf(stderr, "Try '%s --help' for more information.\n", tool_prog());
-  return TOOL_EXIT_TROUBLE;
-}
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -56,12 +49,6 @@ static void usage(FILE *f) {
           "\n"
           "Exit status: 0 written, 2 trouble (usage, rejected input, I/O).\n",
           tool_prog());
-}
-
-static void print_version(void) {
-  printf("%s %s (libhformat %s, format %d.%d)\n", tool_prog(),
-         HF_VERSION_STRING, hf_version_string(), HF_FORMAT_MAJOR,
-         HF_FORMAT_MINOR);
 }
 
 enum { OPT_IGNORE_UNKNOWN = 256, OPT_VERSION, OPT_MAX_LINE };
@@ -90,10 +77,11 @@ static int parse_args(int argc, char **argv, build_args *a) {
   int c;
 
   memset(a, 0, sizeof *a);
-  a->verbosity = 1;
+  a->o.verbosity = 1;
   a->max_line = BUILD_MAX_LINE;
   while ((c = getopt_long(argc, argv, "s:b:t:o:fqvhV", longs, NULL)) != -1) {
     const char *num;
+    int status;
     switch (c) {
     case 's':
       a->schema_path = optarg;
@@ -107,21 +95,6 @@ static int parse_args(int argc, char **argv, build_args *a) {
     case 'o':
       a->out_path = optarg;
       break;
-    case 'f':
-      a->force = 1;
-      break;
-    case 'q':
-      a->verbosity = 0;
-      break;
-    case 'v':
-      a->verbosity = 2;
-      break;
-    case 'h':
-      usage(stdout);
-      return tool_close_stdout(TOOL_EXIT_OK);
-    case 'V':
-      print_version();
-      return tool_close_stdout(TOOL_EXIT_OK);
     case OPT_IGNORE_UNKNOWN:
       a->flags |= HF_BUILD_IGNORE_UNKNOWN;
       break;
@@ -129,7 +102,7 @@ static int parse_args(int argc, char **argv, build_args *a) {
       if (tool_parse_u64(optarg, &a->max_line) != 0 || a->max_line == 0) {
         tool_msg(NULL, "--max-line: '%s' is not a positive number of bytes",
                  optarg);
-        return usage_error();
+        return tool_usage_error();
       }
       break;
     case OPT_VERSION:
@@ -140,10 +113,8 @@ static int parse_args(int argc, char **argv, build_args *a) {
       if (num == NULL && optind < argc &&
           tool_parse_u64(argv[optind], &a->dataset_version) == 0)
         num = argv[optind++];
-      if (num == NULL) {
-        print_version();
-        return tool_close_stdout(TOOL_EXIT_OK);
-      }
+      if (num == NULL)
+        return tool_version();
       if (tool_parse_u64(num, &a->dataset_version) != 0 ||
           a->dataset_version == 0) {
         tool_msg(NULL, "--version: not a positive integer: '%s'", num);
@@ -151,24 +122,21 @@ static int parse_args(int argc, char **argv, build_args *a) {
       }
       break;
     default:
-      return usage_error();
+      if ((status = tool_option(c, &a->o, usage)) != TOOL_CONTINUE)
+        return status;
     }
   }
   if (a->schema_path == NULL) {
     tool_msg(NULL, "missing -s SCHEMA");
-    return usage_error();
+    return tool_usage_error();
   }
   if (argc - optind > 1) {
     tool_msg(NULL, "too many inputs (one JSON Lines file or '-')");
-    return usage_error();
+    return tool_usage_error();
   }
   if (optind < argc)
     a->in_path = argv[optind];
-  return -1;
-}
-
-static int to_stdout(const build_args *a) {
-  return a->out_path == NULL || strcmp(a->out_path, "-") == 0;
+  return TOOL_CONTINUE;
 }
 
 static int load_schema(const char *path, hf_schema **out) {
@@ -182,25 +150,6 @@ static int load_schema(const char *path, hf_schema **out) {
   tool_input_free(&in);
   if (rc != HF_OK) {
     tool_msg_hf(tool_name(path), rc, &err);
-    return -1;
-  }
-  return 0;
-}
-
-static int open_base(const char *path, hf_reader **out) {
-  hf_error err;
-  int rc;
-
-  if (strcmp(path, "-") == 0)
-    rc = hf_reader_open_fd(STDIN_FILENO, NULL, out, &err);
-  else
-    rc = hf_reader_open(path, NULL, out, &err);
-  if (rc == HF_OK)
-    rc = hf_reader_verify(*out, &err);
-  if (rc != HF_OK) {
-    tool_msg_hf(tool_name(path), rc, &err);
-    hf_reader_close(*out);
-    *out = NULL;
     return -1;
   }
   return 0;
@@ -268,12 +217,12 @@ static void summary(const build_args *a, const hf_schema *s, long long records,
                     uint64_t state, const hf_reader *base, double elapsed) {
   hf_info bi;
   unsigned long long bytes = 0;
-  const char *out = to_stdout(a) ? "<stdout>" : a->out_path;
-  hf_reader *r = NULL;
-
+  const char *out = tool_is_std(a->out_path) ? "<stdout>" : a->out_path;
   /* Reopen what was written for its size and per-type counts; a file
    * written to stdout cannot be reread, so only its state is known. */
-  if (!to_stdout(a) && hf_reader_open(a->out_path, NULL, &r, NULL) == HF_OK) {
+  hf_reader *r = tool_reopen_output(a->out_path);
+
+  if (r != NULL) {
     hf_info info;
     uint32_t t, n = hf_schema_type_count(s);
     hf_reader_info(r, &info);
@@ -302,7 +251,7 @@ static int write_output(const build_args *a, hf_builder *b, uint64_t *state) {
   hf_error err;
   int rc;
 
-  if (to_stdout(a)) {
+  if (tool_is_std(a->out_path)) {
     rc = hf_builder_write_fd(b, STDOUT_FILENO, state, &err);
     if (rc != HF_OK) {
       tool_msg_hf("<stdout>", rc, &err);
@@ -345,7 +294,7 @@ static int run(const build_args *a) {
     tool_msg(a->schema_path, "the schema declares no type");
     goto done;
   }
-  if (a->base_path != NULL && open_base(a->base_path, &base) != 0)
+  if (a->base_path != NULL && tool_open_blob(a->base_path, 1, &base) != 0)
     goto done;
 
   memset(&opts, 0, sizeof opts);
@@ -365,7 +314,7 @@ static int run(const build_args *a) {
   if (write_output(a, b, &state) != 0)
     goto done;
   status = TOOL_EXIT_OK;
-  if (a->verbosity >= 2)
+  if (a->o.verbosity >= 2)
     summary(a, schema, records, state, base, tool_now() - t0);
 
 done:
@@ -380,20 +329,15 @@ int main(int argc, char **argv) {
   build_args a;
   int status;
 
-  if (argc > 0 && strrchr(argv[0], '/') != NULL)
-    argv[0] = strrchr(argv[0], '/') + 1; /* getopt's messages use argv[0] */
-  tool_set_prog(argc > 0 ? argv[0] : "hollow-build");
+  tool_init(argc, argv, "hollow-build");
   status = parse_args(argc, argv, &a);
-  if (status >= 0)
+  if (status != TOOL_CONTINUE)
     return status;
   /* Refuse before any work so a forgotten -o fails fast (lz4, zstd). */
-  if (to_stdout(&a) && !a.force && isatty(STDOUT_FILENO)) {
-    tool_msg(NULL, "refusing to write binary output to a terminal "
-                   "(use -o FILE, a pipe, or -f)");
+  if (tool_refuse_tty(a.out_path, a.o.force) != 0)
     return TOOL_EXIT_TROUBLE;
-  }
-  if (a.base_path != NULL && strcmp(a.base_path, "-") == 0 &&
-      (a.in_path == NULL || strcmp(a.in_path, "-") == 0)) {
+  if (a.base_path != NULL && tool_is_std(a.base_path) &&
+      tool_is_std(a.in_path)) {
     tool_msg(NULL, "the base and the input cannot both be stdin");
     return TOOL_EXIT_TROUBLE;
   }
