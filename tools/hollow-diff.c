@@ -11,19 +11,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "hformat.h"
 #include "tool_common.h"
-
-#define MAX_KEY_ARGS 64
 
 #define STOP_DIFFERENT 3 /* callback value that ends a -q run early */
 
 typedef struct diff_args {
   const char *path[2];
   const char *type_name;
-  const char *keys[MAX_KEY_ARGS];
+  const char *keys[TOOL_MAX_KEY_ARGS];
   size_t nkeys;
   int jsonl;
   int summary;
@@ -37,11 +34,6 @@ typedef struct printer {
   hf_error err;
   int failed; /* an error is in err */
 } printer;
-
-static int usage_error(void) {
-  fprintf(stderr, "Try '%s --help' for more information.\n", tool_prog());
-  return TOOL_EXIT_TROUBLE;
-}
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -94,15 +86,16 @@ static int parse_args(int argc, char **argv, diff_args *a) {
         a->jsonl = 1;
       } else {
         tool_msg(NULL, "--format: '%s' is neither text nor jsonl", optarg);
-        return usage_error();
+        return tool_usage_error();
       }
       break;
     case 't':
       a->type_name = optarg;
       break;
     case 'k':
-      if (a->nkeys == MAX_KEY_ARGS) {
-        tool_msg(NULL, "too many --key options (at most %d)", MAX_KEY_ARGS);
+      if (a->nkeys == TOOL_MAX_KEY_ARGS) {
+        tool_msg(NULL, "too many --key options (at most %d)",
+                 TOOL_MAX_KEY_ARGS);
         return TOOL_EXIT_TROUBLE;
       }
       a->keys[a->nkeys++] = optarg;
@@ -113,55 +106,25 @@ static int parse_args(int argc, char **argv, diff_args *a) {
     case 'q':
       a->quiet = 1;
       break;
-    case 'h':
-      usage(stdout);
-      return tool_close_stdout(TOOL_EXIT_OK);
-    case 'V':
-      printf("%s %s (libhformat %s, format %d.%d)\n", tool_prog(),
-             HF_VERSION_STRING, hf_version_string(), HF_FORMAT_MAJOR,
-             HF_FORMAT_MINOR);
-      return tool_close_stdout(TOOL_EXIT_OK);
     default:
-      return usage_error();
+      return tool_option(c, NULL, usage);
     }
   }
   if (argc - optind != 2) {
     tool_msg(NULL, argc - optind < 2 ? "missing file: need A and B"
                                      : "too many files: need A and B");
-    return usage_error();
+    return tool_usage_error();
   }
   a->path[0] = argv[optind];
   a->path[1] = argv[optind + 1];
-  if (strcmp(a->path[0], "-") == 0 && strcmp(a->path[1], "-") == 0) {
+  if (tool_is_std(a->path[0]) && tool_is_std(a->path[1])) {
     tool_msg(NULL, "only one of A and B can be '-' (stdin)");
-    return usage_error();
+    return tool_usage_error();
   }
-  return -1;
+  return TOOL_CONTINUE;
 }
 
 /* ---- types -------------------------------------------------------------- */
-
-/* 1 if some type other than `t` itself references `t`. */
-static int referenced(const hf_schema *s, uint32_t t) {
-  uint32_t u, f, n = hf_schema_type_count(s);
-  for (u = 0; u < n; u++) {
-    hf_type_info ti;
-    if (u == t || hf_schema_type(s, u, &ti) != HF_OK)
-      continue;
-    if (ti.kind != HF_KIND_OBJECT) {
-      if (ti.elem_type == t || ti.value_type == t)
-        return 1;
-      continue;
-    }
-    for (f = 0; f < ti.field_count; f++) {
-      hf_field_info fi;
-      if (hf_schema_field(s, u, f, &fi) == HF_OK && fi.type == HF_FT_REF &&
-          fi.ref_type == t)
-        return 1;
-    }
-  }
-  return 0;
-}
 
 /* The type --key addresses: --type, else the only keyed root type. */
 static uint32_t key_type(const hf_schema *s, const diff_args *a) {
@@ -181,7 +144,7 @@ static uint32_t key_type(const hf_schema *s, const diff_args *a) {
     return t;
   }
   for (t = 0; t < n; t++)
-    if (!referenced(s, t) && hf_schema_type(s, t, &ti) == HF_OK &&
+    if (!tool_type_referenced(s, t) && hf_schema_type(s, t, &ti) == HF_OK &&
         ti.kind == HF_KIND_OBJECT && ti.key_count > 0) {
       keyed++;
       found = t;
@@ -210,6 +173,17 @@ static void print_value(printer *p, const hf_diff_value *v) {
   TRY(p, hf_diff_write_value(v, tool_stdout_write, NULL, &p->err));
 }
 
+/* The whole record an HF_DIFF_ADD change adds, as a value to print. */
+static hf_diff_value added_record(const hf_diff_change *c) {
+  hf_diff_value rec;
+  memset(&rec, 0, sizeof rec);
+  rec.kind = HF_DV_RECORD;
+  rec.reader = c->reader_b;
+  rec.type = c->type;
+  rec.ordinal = c->ordinal_b;
+  return rec;
+}
+
 static void print_text(printer *p, const hf_diff_change *c) {
   const hf_diff_value *o = &c->old_value, *n = &c->new_value;
   switch (c->op) {
@@ -224,12 +198,7 @@ static void print_text(printer *p, const hf_diff_change *c) {
     TRY(p, hf_diff_write_key(c, HF_DIFF_KEY_TEXT, tool_stdout_write, NULL,
                              &p->err));
     if (c->op == HF_DIFF_ADD) {
-      hf_diff_value rec;
-      memset(&rec, 0, sizeof rec);
-      rec.kind = HF_DV_RECORD;
-      rec.reader = c->reader_b;
-      rec.type = c->type;
-      rec.ordinal = c->ordinal_b;
+      const hf_diff_value rec = added_record(c);
       out(" ");
       print_value(p, &rec);
     }
@@ -271,12 +240,7 @@ static void print_jsonl(printer *p, const hf_diff_change *c) {
   TRY(p,
       hf_diff_write_key(c, HF_DIFF_KEY_JSON, tool_stdout_write, NULL, &p->err));
   if (c->op == HF_DIFF_ADD) {
-    hf_diff_value rec;
-    memset(&rec, 0, sizeof rec);
-    rec.kind = HF_DV_RECORD;
-    rec.reader = c->reader_b;
-    rec.type = c->type;
-    rec.ordinal = c->ordinal_b;
+    const hf_diff_value rec = added_record(c);
     out(",\"record\":");
     print_value(p, &rec);
   } else if (c->op == HF_DIFF_FIELD) {
@@ -361,42 +325,11 @@ static int diff_type(const diff_args *a, const hf_reader *ra,
   return n.added + n.removed + n.changed > 0 ? TOOL_EXIT_NO : TOOL_EXIT_OK;
 }
 
-static int worst(int x, int y) {
-  return x > y ? x : y;
-}
-
-/* Splits the --key arguments into key parts, as hollow-dump does: taken
- * as they are when their number matches the key, else a single argument is
- * split at commas. */
-static int key_parts(const diff_args *a, uint32_t want, char *buf,
-                     const char **parts, size_t *n) {
-  char *p;
-  if (a->nkeys == want) {
-    memcpy(parts, a->keys, a->nkeys * sizeof *parts);
-    *n = a->nkeys;
-    return 0;
-  }
-  if (a->nkeys != 1)
-    return -1;
-  *n = 0;
-  for (p = buf;;) {
-    char *comma = strchr(p, ',');
-    if (*n == MAX_KEY_ARGS)
-      return -1;
-    parts[(*n)++] = p;
-    if (comma == NULL)
-      break;
-    *comma = '\0';
-    p = comma + 1;
-  }
-  return *n == want ? 0 : -1;
-}
-
 /* --key: the record's ordinal in each snapshot (HF_NO_ORDINAL if absent). */
 static int diff_key(const diff_args *a, const hf_reader *const r[2]) {
   const hf_schema *s = hf_reader_schema(r[0]);
   const uint32_t t = key_type(s, a);
-  const char *parts[MAX_KEY_ARGS];
+  const char *parts[TOOL_MAX_KEY_ARGS];
   uint32_t ord[2];
   hf_type_info ti;
   size_t n = 0;
@@ -409,7 +342,7 @@ static int diff_key(const diff_args *a, const hf_reader *const r[2]) {
     return TOOL_EXIT_TROUBLE;
   }
   strcpy(buf, a->keys[0]);
-  if (key_parts(a, ti.key_count, buf, parts, &n) != 0) {
+  if (tool_key_parts(a->keys, a->nkeys, ti.key_count, buf, parts, &n) != 0) {
     tool_msg(NULL,
              "the primary key of %s has %lu part%s: give them as "
              "--key A --key B or --key A,B",
@@ -451,25 +384,13 @@ static int run_diff(const diff_args *a, const hf_reader *const r[2]) {
     return diff_type(a, r[0], r[1], t, NULL);
   }
   for (t = 0; t < n && status < TOOL_EXIT_TROUBLE; t++) {
-    if (referenced(s, t))
+    if (tool_type_referenced(s, t))
       continue;
-    status = worst(status, diff_type(a, r[0], r[1], t, NULL));
+    status = tool_worst(status, diff_type(a, r[0], r[1], t, NULL));
     if (a->quiet && status == TOOL_EXIT_NO)
       break;
   }
   return status;
-}
-
-static int open_input(const char *path, hf_reader **r) {
-  hf_error err;
-  int rc = strcmp(path, "-") == 0
-               ? hf_reader_open_fd(STDIN_FILENO, NULL, r, &err)
-               : hf_reader_open(path, NULL, r, &err);
-  if (rc != HF_OK) {
-    tool_msg_hf(tool_name(path), rc, &err);
-    return -1;
-  }
-  return 0;
 }
 
 /* B is a delta: replaces it by the snapshot it makes of A.  The result lives
@@ -500,7 +421,7 @@ static int run(const diff_args *a) {
   hf_info info[2];
 
   for (side = 0; side < 2; side++) {
-    if (open_input(a->path[side], &r[side]) != 0)
+    if (tool_open_blob(a->path[side], 0, &r[side]) != 0)
       goto done;
     hf_reader_info(r[side], &info[side]);
   }
@@ -522,11 +443,9 @@ int main(int argc, char **argv) {
   diff_args a;
   int status;
 
-  if (argc > 0 && strrchr(argv[0], '/') != NULL)
-    argv[0] = strrchr(argv[0], '/') + 1; /* getopt's messages use argv[0] */
-  tool_set_prog(argc > 0 ? argv[0] : "hollow-diff");
+  tool_init(argc, argv, "hollow-diff");
   status = parse_args(argc, argv, &a);
-  if (status >= 0)
+  if (status != TOOL_CONTINUE)
     return status;
   tool_stdout_buffered();
   status = run(&a);
