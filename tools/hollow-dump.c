@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "hformat.h"
 #include "tool_common.h"
@@ -31,22 +30,14 @@
 #define MODE_ORDINAL 0x20u
 #define MODE_VERIFY 0x40u
 
-#define MAX_KEY_ARGS 64
-
 typedef struct dump_args {
   unsigned modes;
   const char *path;
   const char *type_name;
-  const char *keys[MAX_KEY_ARGS];
+  const char *keys[TOOL_MAX_KEY_ARGS];
   size_t nkeys;
   uint32_t ordinal;
 } dump_args;
-
-/* getopt has already said what is wrong; point at --help, like coreutils. */
-static int usage_error(void) {
-  fprintf(stderr, "Try '%s --help' for more information.\n", tool_prog());
-  return TOOL_EXIT_TROUBLE;
-}
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -117,8 +108,9 @@ static int parse_args(int argc, char **argv, dump_args *a) {
       a->type_name = optarg;
       break;
     case 'k':
-      if (a->nkeys == MAX_KEY_ARGS) {
-        tool_msg(NULL, "too many --key options (at most %d)", MAX_KEY_ARGS);
+      if (a->nkeys == TOOL_MAX_KEY_ARGS) {
+        tool_msg(NULL, "too many --key options (at most %d)",
+                 TOOL_MAX_KEY_ARGS);
         return TOOL_EXIT_TROUBLE;
       }
       a->keys[a->nkeys++] = optarg;
@@ -132,29 +124,21 @@ static int parse_args(int argc, char **argv, dump_args *a) {
       a->ordinal = (uint32_t)n;
       a->modes |= MODE_ORDINAL;
       break;
-    case 'h':
-      usage(stdout);
-      return tool_close_stdout(TOOL_EXIT_OK);
-    case 'V':
-      printf("%s %s (libhformat %s, format %d.%d)\n", tool_prog(),
-             HF_VERSION_STRING, hf_version_string(), HF_FORMAT_MAJOR,
-             HF_FORMAT_MINOR);
-      return tool_close_stdout(TOOL_EXIT_OK);
     default:
-      return usage_error();
+      return tool_option(c, NULL, usage);
     }
   }
   if (argc - optind != 1) {
     tool_msg(NULL, argc == optind ? "missing FILE (or '-' for stdin)"
                                   : "too many files (one FILE or '-')");
-    return usage_error();
+    return tool_usage_error();
   }
   a->path = argv[optind];
   if (a->type_name != NULL && !(a->modes & (MODE_KEY | MODE_ORDINAL)))
     a->modes |= MODE_RECORDS;
   if (a->modes == 0)
     a->modes = MODE_HEADER;
-  return -1;
+  return TOOL_CONTINUE;
 }
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -192,28 +176,6 @@ static const char *blob_kind_name(hf_blob_kind k) {
   return "unknown";
 }
 
-/* 1 if some type other than `t` itself references `t`. */
-static int referenced(const hf_schema *s, uint32_t t) {
-  uint32_t u, f, n = hf_schema_type_count(s);
-  for (u = 0; u < n; u++) {
-    hf_type_info ti;
-    if (u == t || hf_schema_type(s, u, &ti) != HF_OK)
-      continue;
-    if (ti.kind != HF_KIND_OBJECT) {
-      if (ti.elem_type == t || ti.value_type == t)
-        return 1;
-      continue;
-    }
-    for (f = 0; f < ti.field_count; f++) {
-      hf_field_info fi;
-      if (hf_schema_field(s, u, f, &fi) == HF_OK && fi.type == HF_FT_REF &&
-          fi.ref_type == t)
-        return 1;
-    }
-  }
-  return 0;
-}
-
 /* The type --key/--ordinal address: --type, else the only root type, else
  * (for keys) the only keyed root type.  HF_NO_TYPE after a message. */
 static uint32_t target_type(const hf_schema *s, const dump_args *a,
@@ -231,7 +193,7 @@ static uint32_t target_type(const hf_schema *s, const dump_args *a,
   }
   for (t = 0; t < n; t++) {
     hf_type_info ti;
-    if (referenced(s, t) || hf_schema_type(s, t, &ti) != HF_OK)
+    if (tool_type_referenced(s, t) || hf_schema_type(s, t, &ti) != HF_OK)
       continue;
     roots++;
     found = t;
@@ -724,42 +686,16 @@ static int print_records(const hf_reader *r, const dump_args *a) {
     return write_type(r, t, tool_name(a->path));
   }
   for (t = 0; t < n; t++)
-    if (!referenced(s, t) &&
+    if (!tool_type_referenced(s, t) &&
         write_type(r, t, tool_name(a->path)) != TOOL_EXIT_OK)
       return TOOL_EXIT_TROUBLE;
   return TOOL_EXIT_OK;
 }
 
-/* Splits the --key arguments into key parts: taken as they are when their
- * number matches the key, else a single argument is split at commas. */
-static int key_parts(const dump_args *a, uint32_t want, char *buf,
-                     const char **parts, size_t *n) {
-  char *p;
-  if (a->nkeys == want) {
-    memcpy(parts, a->keys, a->nkeys * sizeof *parts);
-    *n = a->nkeys;
-    return 0;
-  }
-  if (a->nkeys != 1)
-    return -1;
-  *n = 0;
-  for (p = buf;;) {
-    char *comma = strchr(p, ',');
-    if (*n == MAX_KEY_ARGS)
-      return -1;
-    parts[(*n)++] = p;
-    if (comma == NULL)
-      break;
-    *comma = '\0';
-    p = comma + 1;
-  }
-  return *n == want ? 0 : -1;
-}
-
 static int print_key(const hf_reader *r, const dump_args *a) {
   const hf_schema *s = hf_reader_schema(r);
   const char *name = tool_name(a->path);
-  const char *parts[MAX_KEY_ARGS];
+  const char *parts[TOOL_MAX_KEY_ARGS];
   uint32_t t = target_type(s, a, 1);
   hf_type_info ti;
   hf_record rec;
@@ -782,7 +718,7 @@ static int print_key(const hf_reader *r, const dump_args *a) {
   }
   if (buf != NULL)
     strcpy(buf, a->keys[0]);
-  if (key_parts(a, ti.key_count, buf, parts, &n) != 0) {
+  if (tool_key_parts(a->keys, a->nkeys, ti.key_count, buf, parts, &n) != 0) {
     tool_msg(name,
              "the primary key of %s has %lu part%s: give them as "
              "--key A --key B or --key A,B",
@@ -852,59 +788,47 @@ static int print_verify(const hf_reader *r, const char *name) {
 
 /* ---- main --------------------------------------------------------------- */
 
-/* Combines statuses: trouble beats a negative answer beats success. */
-static int worst(int a, int b) {
-  return a > b ? a : b;
-}
-
 static int run(const dump_args *a) {
   const char *name = tool_name(a->path);
   hf_reader *r = NULL;
-  hf_error err;
   hf_info info;
-  int rc, status = TOOL_EXIT_OK, printed = 0;
+  int status = TOOL_EXIT_OK, printed = 0;
 
-  if (strcmp(a->path, "-") == 0)
-    rc = hf_reader_open_fd(STDIN_FILENO, NULL, &r, &err);
-  else
-    rc = hf_reader_open(a->path, NULL, &r, &err);
-  if (rc != HF_OK) {
-    tool_msg_hf(name, rc, &err);
+  if (tool_open_blob(a->path, 0, &r) != 0)
     return TOOL_EXIT_TROUBLE;
-  }
 #define SEPARATE() (printed++ > 0 ? (void)putchar('\n') : (void)0)
   if (a->modes & MODE_HEADER) {
     SEPARATE();
-    status = worst(status, print_header(r, name));
+    status = tool_worst(status, print_header(r, name));
   }
   if ((a->modes & MODE_SCHEMA) && status < TOOL_EXIT_TROUBLE) {
     SEPARATE();
-    status = worst(status, print_schema(r));
+    status = tool_worst(status, print_schema(r));
   }
   hf_reader_info(r, &info);
   if ((a->modes & MODE_STATS) && status < TOOL_EXIT_TROUBLE) {
     SEPARATE();
-    status = worst(status, info.kind == HF_BLOB_SNAPSHOT
-                               ? print_stats(r, name)
-                               : print_delta_stats(r, name));
+    status = tool_worst(status, info.kind == HF_BLOB_SNAPSHOT
+                                    ? print_stats(r, name)
+                                    : print_delta_stats(r, name));
   }
   if ((a->modes & MODE_RECORDS) && status < TOOL_EXIT_TROUBLE) {
     SEPARATE();
-    status = worst(status, info.kind == HF_BLOB_SNAPSHOT
-                               ? print_records(r, a)
-                               : print_delta_records(r, a));
+    status = tool_worst(status, info.kind == HF_BLOB_SNAPSHOT
+                                    ? print_records(r, a)
+                                    : print_delta_records(r, a));
   }
   if ((a->modes & MODE_KEY) && status < TOOL_EXIT_TROUBLE) {
     SEPARATE();
-    status = worst(status, print_key(r, a));
+    status = tool_worst(status, print_key(r, a));
   }
   if ((a->modes & MODE_ORDINAL) && status < TOOL_EXIT_TROUBLE) {
     SEPARATE();
-    status = worst(status, print_ordinal(r, a));
+    status = tool_worst(status, print_ordinal(r, a));
   }
   if ((a->modes & MODE_VERIFY) && status < TOOL_EXIT_TROUBLE) {
     SEPARATE();
-    status = worst(status, print_verify(r, name));
+    status = tool_worst(status, print_verify(r, name));
   }
 #undef SEPARATE
   hf_reader_close(r);
@@ -915,11 +839,9 @@ int main(int argc, char **argv) {
   dump_args a;
   int status;
 
-  if (argc > 0 && strrchr(argv[0], '/') != NULL)
-    argv[0] = strrchr(argv[0], '/') + 1; /* getopt's messages use argv[0] */
-  tool_set_prog(argc > 0 ? argv[0] : "hollow-dump");
+  tool_init(argc, argv, "hollow-dump");
   status = parse_args(argc, argv, &a);
-  if (status >= 0)
+  if (status != TOOL_CONTINUE)
     return status;
   tool_stdout_buffered();
   status = run(&a);
