@@ -46,11 +46,8 @@ static void usage(FILE *f) {
 static int parse_args(int argc, char **argv, apply_args *a) {
   static const struct option longs[] = {
       {"output", required_argument, NULL, 'o'},
-      {"force", no_argument, NULL, 'f'},
-      {"quiet", no_argument, NULL, 'q'},
-      {"verbose", no_argument, NULL, 'v'},
-      {"help", no_argument, NULL, 'h'},
-      {"version", no_argument, NULL, 'V'},
+      TOOL_LONGS_FQV,
+      TOOL_LONGS_HV,
       {NULL, 0, NULL, 0}};
   int c;
   memset(a, 0, sizeof *a);

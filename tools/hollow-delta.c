@@ -53,11 +53,8 @@ static int parse_args(int argc, char **argv, delta_args *a) {
       {"output", required_argument, NULL, 'o'},
       {"reverse", required_argument, NULL, 'r'},
       {"lz4", no_argument, NULL, OPT_LZ4},
-      {"force", no_argument, NULL, 'f'},
-      {"quiet", no_argument, NULL, 'q'},
-      {"verbose", no_argument, NULL, 'v'},
-      {"help", no_argument, NULL, 'h'},
-      {"version", no_argument, NULL, 'V'},
+      TOOL_LONGS_FQV,
+      TOOL_LONGS_HV,
       {NULL, 0, NULL, 0}};
   int c;
   memset(a, 0, sizeof *a);

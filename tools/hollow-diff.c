@@ -71,8 +71,7 @@ static int parse_args(int argc, char **argv, diff_args *a) {
       {"key", required_argument, NULL, 'k'},
       {"summary", no_argument, NULL, 's'},
       {"quiet", no_argument, NULL, 'q'},
-      {"help", no_argument, NULL, 'h'},
-      {"version", no_argument, NULL, 'V'},
+      TOOL_LONGS_HV,
       {NULL, 0, NULL, 0}};
   int c;
 

@@ -80,8 +80,7 @@ static int parse_args(int argc, char **argv, dump_args *a) {
       {"type", required_argument, NULL, 't'},
       {"key", required_argument, NULL, 'k'},
       {"ordinal", required_argument, NULL, 'n'},
-      {"help", no_argument, NULL, 'h'},
-      {"version", no_argument, NULL, 'V'},
+      TOOL_LONGS_HV,
       {NULL, 0, NULL, 0}};
   int c;
   uint64_t n;

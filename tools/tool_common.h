@@ -81,6 +81,19 @@ typedef struct tool_opts {
   int verbosity; /* 0 -q, 1 normal (the default), 2 -v */
 } tool_opts;
 
+/* Long forms of the options tool_option() handles, for a tool's
+ * `struct option` table (<getopt.h>).  Keep each tool's order: getopt_long
+ * names an ambiguous abbreviation's candidates in table order. */
+/* clang-format off */
+#define TOOL_LONGS_FQV                                                         \
+  {"force", no_argument, NULL, 'f'},                                           \
+  {"quiet", no_argument, NULL, 'q'},                                           \
+  {"verbose", no_argument, NULL, 'v'}
+#define TOOL_LONGS_HV                                                          \
+  {"help", no_argument, NULL, 'h'},                                            \
+  {"version", no_argument, NULL, 'V'}
+/* clang-format on */
+
 /* Strips the directory from argv[0] (getopt's own messages use argv[0]) and
  * sets the message name from it, or `fallback` when argc is 0. */
 void tool_init(int argc, char **argv, const char *fallback);
