@@ -13,7 +13,9 @@ CSTD      = -std=c99 -pedantic
 OPT      ?= -O2 -g
 CPPFLAGS += -D_DEFAULT_SOURCE -Ilibhformat/include -Ilibhformat
 CFLAGS   += $(OPT) $(WARN) $(WERROR)
-LDLIBS   += -llz4 -lxxhash
+# --as-needed: XXH3 is compiled in (XXH_INLINE_ALL), so libxxhash is linked
+# only into programs that call it themselves (tests comparing against it).
+LDLIBS   += -Wl,--as-needed -llz4 -lxxhash
 TEST_LIBS = -lcriterion
 
 LIB_SRCS  = $(sort $(wildcard libhformat/*.c))
@@ -187,7 +189,14 @@ PEER_LIBS_lmdb   = -llmdb
 
 .PHONY: bench-peers bench-run
 
-bench-peers: $(PEER_BINS) ## build the peer lookup programs (needs the peers' -dev packages)
+bench-peers: $(PEER_BINS) $(BUILD)/bench/peer_hollow_static ## build the peer lookup programs (needs the peers' -dev packages)
+
+# hollow with its libraries (liblz4) linked statically: exec loads only libc,
+# which shows what the two shared-library loads cost a fresh process.
+$(BUILD)/bench/peer_hollow_static: bench/peer_hollow.c bench/peer_main.c bench/peer.h $(BUILD)/libhformat.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(CPPFLAGS) -Ibench $(CFLAGS) -pthread -o $@ bench/peer_main.c $< \
+	  $(LDFLAGS) $(BUILD)/libhformat.a -Wl,-Bstatic $(LDLIBS) -Wl,-Bdynamic -lm
 
 $(BUILD)/bench/peer_%: bench/peer_%.c bench/peer_main.c bench/peer.h $(BUILD)/libhformat.a
 	@mkdir -p $(dir $@)

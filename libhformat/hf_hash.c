@@ -1,5 +1,6 @@
 /* hf_hash.c - XXH3-64 wrappers, primary-key hashing, UTF-8 validation. */
 #define XXH_STATIC_LINKING_ONLY
+#define XXH_INLINE_ALL /* header-only XXH3: no libxxhash.so to load at exec */
 #include <xxhash.h>
 
 #include "hf_internal.h"

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #define XXH_STATIC_LINKING_ONLY
+#define XXH_INLINE_ALL /* header-only XXH3: no libxxhash.so to load at exec */
 #include <xxhash.h>
 
 #include "hf_delta_internal.h"
