@@ -154,7 +154,7 @@ int main(int argc, char **argv) {
   if (rc != HF_OK) {
     /* Damage in a delta is reported against it; I/O against the output. */
     tool_msg_hf(rc == HF_E_IO
-                    ? tool_name(tool_is_std(a.out_path) ? "-" : a.out_path)
+                    ? (tool_is_std(a.out_path) ? "<stdout>" : a.out_path)
                 : a.n == 1 ? tool_name(a.deltas[0])
                            : NULL,
                 rc, &err);

@@ -114,7 +114,7 @@ static int write_one(const delta_args *a, const hf_reader *from,
   if (rc == HF_OK)
     return 0;
   if (rc == HF_E_IO)
-    tool_msg_hf(tool_name(tool_is_std(path) ? "-" : path), rc, &err);
+    tool_msg_hf(tool_is_std(path) ? "<stdout>" : path, rc, &err);
   else if (rc == HF_E_ARG || rc == HF_E_SCHEMA)
     tool_msg(tool_name(a->new_path), "cannot compute a delta from %s: %s",
              tool_name(a->old_path), err.msg);
