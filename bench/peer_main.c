@@ -9,6 +9,11 @@
  *       Whole-process cost of "once": RUNS times posix_spawn + waitpid of
  *       this program with "once FILE KEY", alternating with "noop" (exec
  *       and exit only).  Prints microseconds, median/min/max of each.
+ *   peer_NAME race [-n RUNS] KEY PROGRAM FILE [PROGRAM FILE]...
+ *       The spawn measurement for several peer programs, round by round
+ *       (each round spawns every PROGRAM's once and noop in turn), so all
+ *       see the same machine load.  Prints per pair i: race-i-once,
+ *       race-i-noop and race-i-diff (once - noop of the same round), us.
  *   peer_NAME warm [-n OPS] [-r RUNS] [-t THREADS] [-k MAXID] [-s SEED] FILE
  *       Each of THREADS threads looks up OPS random existing keys (uniform
  *       in 1..MAXID, fixed seed, drawn before timing) and reads the title
@@ -185,6 +190,59 @@ static int cmd_spawn(const char *self, const char *file, const char *key,
   return status;
 }
 
+/* race: the spawn measurement for several programs at once, round by
+ * round (each round runs every program's "once" and "noop" in turn), so
+ * that a machine whose load changes during the run treats all alike. */
+static int cmd_race(unsigned runs, const char *key, char **pairs,
+                    size_t npairs) {
+  double *once_us = malloc(runs * npairs * sizeof *once_us);
+  double *noop_us = malloc(runs * npairs * sizeof *noop_us);
+  double *diff_us = malloc(runs * npairs * sizeof *diff_us);
+  unsigned i;
+  size_t p;
+  int status = 0;
+
+  if (!once_us || !noop_us || !diff_us) {
+    status = 2;
+    goto out;
+  }
+  for (i = 0; i < runs && status == 0; i++)
+    for (p = 0; p < npairs; p++) {
+      char *once_argv[5], *noop_argv[3];
+      const size_t k = p * runs + i;
+      once_argv[0] = noop_argv[0] = pairs[2 * p];
+      once_argv[1] = (char *)(uintptr_t) "once";
+      once_argv[2] = pairs[2 * p + 1];
+      once_argv[3] = (char *)(uintptr_t)key;
+      once_argv[4] = NULL;
+      noop_argv[1] = (char *)(uintptr_t) "noop";
+      noop_argv[2] = NULL;
+      once_us[k] = spawn_us(once_argv);
+      noop_us[k] = spawn_us(noop_argv);
+      diff_us[k] = once_us[k] - noop_us[k];
+      if (once_us[k] < 0 || noop_us[k] < 0) {
+        fprintf(stderr, "%s: spawn of '%s once %s %s' failed\n", peer_name,
+                pairs[2 * p], pairs[2 * p + 1], key);
+        status = 1;
+        break;
+      }
+    }
+  for (p = 0; p < npairs && status == 0; p++) {
+    char label[32];
+    snprintf(label, sizeof label, "race-%zu-once", p);
+    print_stats(label, "us", once_us + p * runs, runs);
+    snprintf(label, sizeof label, "race-%zu-noop", p);
+    print_stats(label, "us", noop_us + p * runs, runs);
+    snprintf(label, sizeof label, "race-%zu-diff", p);
+    print_stats(label, "us", diff_us + p * runs, runs);
+  }
+out:
+  free(once_us);
+  free(noop_us);
+  free(diff_us);
+  return status;
+}
+
 /* ---- warm -----------------------------------------------------------------
  */
 
@@ -332,6 +390,7 @@ out:
 static int usage(void) {
   fprintf(stderr,
           "usage: %s once [-v] FILE KEY | spawn [-n RUNS] FILE KEY |\n"
+          "       race [-n RUNS] KEY PROGRAM FILE [PROGRAM FILE]... |\n"
           "       warm [-n OPS] [-r RUNS] [-t THREADS] [-k MAXID] [-s SEED] "
           "FILE | noop | what\n",
           peer_name);
@@ -383,6 +442,10 @@ int main(int argc, char **argv) {
     return cmd_once(argv[optind], argv[optind + 1], verbose);
   if (strcmp(cmd, "spawn") == 0 && argc - optind == 2 && runs > 0)
     return cmd_spawn(argv[0], argv[optind], argv[optind + 1], runs);
+  if (strcmp(cmd, "race") == 0 && argc - optind >= 3 &&
+      (argc - optind - 1) % 2 == 0 && runs > 0)
+    return cmd_race(runs, argv[optind], argv + optind + 1,
+                    (size_t)(argc - optind - 1) / 2);
   if (strcmp(cmd, "warm") == 0 && argc - optind == 1 && wo.ops > 0 &&
       wo.runs > 0 && wo.threads > 0 && wo.threads <= 64 && wo.maxid > 0)
     return cmd_warm(argv[optind], &wo);
