@@ -192,7 +192,7 @@ PEER_LIBS_lmdb   = -llmdb
 bench-peers: $(PEER_BINS) $(BUILD)/bench/peer_hollow_static ## build the peer lookup programs (needs the peers' -dev packages)
 
 # hollow with its libraries (liblz4) linked statically: exec loads only libc,
-# which shows what the two shared-library loads cost a fresh process.
+# which shows what loading a shared library costs a fresh process.
 $(BUILD)/bench/peer_hollow_static: bench/peer_hollow.c bench/peer_main.c bench/peer.h $(BUILD)/libhformat.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(CPPFLAGS) -Ibench $(CFLAGS) -pthread -o $@ bench/peer_main.c $< \
