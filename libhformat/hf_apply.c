@@ -145,6 +145,19 @@ static int patch_record(actx *A, uint32_t type, uint32_t o, const hf_patch *pt,
 /* Record count and HEAP bytes / element count of the target (§8.6 step 3),
  * with the base-dependent checks of REMOVED, ADDED, CHANGED and the TYPES
  * count. */
+/* Whether ascending list v[0..n) holds o (binary search). */
+static int has_ordinal(const uint32_t *v, uint64_t n, uint32_t o) {
+  uint64_t lo = 0, hi = n;
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    if (v[mid] < o)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < n && v[lo] == o;
+}
+
 static int plan_type(actx *A, uint32_t type, hf_snap_type *st) {
   const hf_rtype *bt = &A->base->types[type];
   const hf_dtype *d = &A->d[type];
@@ -188,6 +201,16 @@ static int plan_type(actx *A, uint32_t type, hf_snap_type *st) {
                "the result would hold a different record_count "
                "than TYPES says (%u)",
                d->count);
+  /* R-DLT-09 before anything is sized from TYPES: ordinal_limit - 1 must be
+   * populated in the result, so a small delta cannot declare a huge,
+   * empty target (R-SEC-09). */
+  if (d->limit > 0) {
+    const uint32_t top = d->limit - 1;
+    const int in_base =
+        populated(bt, top) && !has_ordinal(d->removed, d->nremoved, top);
+    if (!in_base && !has_ordinal(d->added, d->nadded, top))
+      return bad(A, type, "ordinal_limit - 1 = %u is not populated", top);
+  }
   st->limit = d->limit;
   st->count = d->count;
   st->var_len = var;

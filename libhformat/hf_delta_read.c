@@ -420,7 +420,8 @@ static int decode_patches(const hf_reader *r, const hf_type_def *td,
   uint64_t *offs, at = 0, i;
   int rc;
   if ((rc = load(r, sec, d->nchanged ? HF_MAX_HEAP : 0, &d->dpatch,
-                 &d->dpatch_len, &d->owned[2 * HF_DS_PATCH], err)) != HF_OK)
+                 &d->dpatch_len, &d->owned[(size_t)2 * HF_DS_PATCH], err)) !=
+      HF_OK)
     return rc;
   /* Each patch takes at least its mask and presence bytes. */
   if (d->nchanged > d->dpatch_len / (2 * (uint64_t)td->present_len))
@@ -431,7 +432,7 @@ static int decode_patches(const hf_reader *r, const hf_type_def *td,
                         (unsigned long long)d->nchanged);
   if ((offs = malloc(((size_t)d->nchanged + 1) * sizeof *offs)) == NULL)
     return hf_fail(err, HF_E_NOMEM, UINT64_MAX, "out of memory");
-  d->owned[2 * HF_DS_PATCH + 1] = offs;
+  d->owned[(size_t)2 * HF_DS_PATCH + 1] = offs;
   d->patch_off = offs;
   for (i = 0; i < d->nchanged; i++) {
     offs[i] = at;
@@ -452,7 +453,7 @@ static int decode_objects(const hf_reader *r, const hf_type_def *td,
   uint64_t run = 0, i;
   int rc;
   if ((rc = load(r, d->sec + HF_DS_VAR, d->nadded ? HF_MAX_HEAP : 0, &d->dvar,
-                 &d->dvar_len, &d->owned[2 * HF_DS_VAR], err)) != HF_OK)
+                 &d->dvar_len, &d->owned[(size_t)2 * HF_DS_VAR], err)) != HF_OK)
     return rc;
   for (i = 0; i < d->nadded; i++)
     if ((rc = check_dslot(r, td, d, i, &run, err)) != HF_OK)
@@ -465,8 +466,8 @@ static int decode_objects(const hf_reader *r, const hf_type_def *td,
                         (unsigned long long)d->dvar_len,
                         (unsigned long long)run);
   if ((rc = decode_list(r, d->sec + HF_DS_CHANGED, d->count, d->limit,
-                        "changed", &d->owned[2 * HF_DS_CHANGED], &d->changed,
-                        &d->nchanged, err)) != HF_OK)
+                        "changed", &d->owned[(size_t)2 * HF_DS_CHANGED],
+                        &d->changed, &d->nchanged, err)) != HF_OK)
     return rc;
   if ((rc = check_disjoint(r, d->sec + HF_DS_CHANGED, d->removed, d->nremoved,
                            d->changed, d->nchanged, "removed and changed",
@@ -491,7 +492,7 @@ static int decode_colls(const hf_reader *r, const hf_type_def *td, hf_dtype *d,
                         "%llu elements exceed 2^40 (R-ELM-02)",
                         (unsigned long long)end);
   if ((rc = load(r, vsec, end * esize, &d->dvar, &d->dvar_len,
-                 &d->owned[2 * HF_DS_VAR], err)) != HF_OK)
+                 &d->owned[(size_t)2 * HF_DS_VAR], err)) != HF_OK)
     return rc;
   if (d->dvar_len != end * esize)
     return hf_rsec_fail(err, HF_E_CORRUPT, sec_off(r, vsec), r, vsec,
@@ -538,19 +539,19 @@ static int decode_type(const hf_reader *r, uint32_t t, hf_dtype *d,
   int rc;
   d->limit = hf_le32(te);
   d->count = hf_le32(te + 4);
-  if ((rc =
-           decode_list(r, d->sec + HF_DS_REMOVED, HF_MAX_ORDINALS,
-                       HF_MAX_ORDINALS, "removed", &d->owned[2 * HF_DS_REMOVED],
-                       &d->removed, &d->nremoved, err)) != HF_OK ||
+  if ((rc = decode_list(r, d->sec + HF_DS_REMOVED, HF_MAX_ORDINALS,
+                        HF_MAX_ORDINALS, "removed",
+                        &d->owned[(size_t)2 * HF_DS_REMOVED], &d->removed,
+                        &d->nremoved, err)) != HF_OK ||
       (rc = decode_list(r, d->sec + HF_DS_ADDED, d->count, d->limit, "added",
-                        &d->owned[2 * HF_DS_ADDED], &d->added, &d->nadded,
-                        err)) != HF_OK ||
+                        &d->owned[(size_t)2 * HF_DS_ADDED], &d->added,
+                        &d->nadded, err)) != HF_OK ||
       (rc = check_disjoint(r, d->sec + HF_DS_ADDED, d->removed, d->nremoved,
                            d->added, d->nadded, "removed and added", err)) !=
           HF_OK)
     return rc;
   if ((rc = load(r, ssec, d->nadded * w, &d->dslots, &len,
-                 &d->owned[2 * HF_DS_SLOTS], err)) != HF_OK)
+                 &d->owned[(size_t)2 * HF_DS_SLOTS], err)) != HF_OK)
     return rc;
   if (len != d->nadded * w)
     return hf_rsec_fail(err, HF_E_CORRUPT, sec_off(r, ssec), r, ssec,

@@ -195,9 +195,9 @@ Test(regress, reseal_keeps_valid_vector) {
 }
 
 /* A delta whose TYPES gives a map type an ordinal_limit of 2^29 + 1 with one
- * record (fuzz_delta).  hf_apply.c sizes the result from TYPES before it
- * checks that ordinal_limit - 1 is populated (R-DLT-09), so it allocates
- * 4 GiB for a 3.6 KB delta (R-SEC-09); the apply must still fail cleanly. */
+ * record (fuzz_delta).  hf_apply.c once sized the result from TYPES before
+ * checking that ordinal_limit - 1 is populated (R-DLT-09), allocating 4 GiB
+ * for a 3.6 KB delta (R-SEC-09); it must be refused before that. */
 Test(regress, delta_huge_ordinal_limit_is_refused) {
   size_t blen, dlen;
   unsigned char *b = load("../../fuzz/corpus/delta/base.hollow", &blen);
