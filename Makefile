@@ -92,12 +92,13 @@ asan: ## the unit and CLI tests again, built with clang + ASan + UBSan
 	  LDFLAGS="-fsanitize=address,undefined" WERROR=-Werror \
 	  check
 
-test: deps ## everything CI runs: check (gcc), asan (clang), short fuzz runs
-	@$(MAKE) --no-print-directory check
-	@$(MAKE) --no-print-directory asan
+test: deps ## everything CI runs: check (gcc), asan (clang), short fuzz runs, bench smoke
+	@mkdir -p $(BUILD) && rm -f $(BUILD)/test-tally
+	@TEST_TALLY=$(CURDIR)/$(BUILD)/test-tally $(MAKE) --no-print-directory check
+	@TEST_TALLY=$(CURDIR)/$(BUILD)/test-tally $(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory fuzz-run FUZZ_SECONDS=$(FUZZ_SECONDS)
 	@$(MAKE) --no-print-directory bench-smoke
-	@echo "make test: all suites passed"
+	@awk '{p += $$1; f += $$2} END {printf "make test: %d passed, %d failed\n", p, f}' $(BUILD)/test-tally
 
 demo: deps all ## build, inspect and query the bundled sample data
 	@sh scripts/demo.sh $(BIN)

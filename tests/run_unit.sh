@@ -18,4 +18,5 @@ for t in "$@"; do
   pass=$((pass + p)); fail=$((fail + f + c))
 done
 echo "unit: $pass passed, $fail failed"
+[ -n "${TEST_TALLY:-}" ] && echo "$pass $fail" >> "$TEST_TALLY"
 [ "$fail" -eq 0 ]

@@ -73,4 +73,5 @@ for script in "$root"/tests/cli/*/*.sh; do
 done
 
 echo "cli: $pass passed, $fail failed"
+[ -n "${TEST_TALLY:-}" ] && echo "$pass $fail" >> "$TEST_TALLY"
 [ "$fail" -eq 0 ]
