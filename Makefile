@@ -270,7 +270,7 @@ fuzz-replay: $(REPLAY_BINS) ## replay fuzz/corpus and tests/regress through ever
 	done
 
 # Library objects of the fuzz and replay builds are kept between runs.
-.SECONDARY: $(FUZZ_LIBOBJS) $(REPLAY_LIBOBJS)
+.SECONDARY:
 
 $(BUILD)/fuzz/gen_seeds: fuzz/gen_seeds.c $(BUILD)/libhformat.a $(FUZZ_HDRS)
 	@mkdir -p $(dir $@)
