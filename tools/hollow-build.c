@@ -180,11 +180,10 @@ static long long add_lines(hf_builder *b, uint32_t type, const tool_input *in,
     if (len > 0 && p[len - 1] == '\r') /* CRLF input */
       len--;
     if (len > max_line) {
-      tool_msg(name,
-               "line %llu: %llu bytes, longer than the limit of %llu "
-               "(--max-line)",
-               (unsigned long long)line, (unsigned long long)len,
-               (unsigned long long)max_line);
+      char where[512]; /* "file:LINE", as every other input error says */
+      snprintf(where, sizeof where, "%s:%llu", name, (unsigned long long)line);
+      tool_msg(where, "line of %llu bytes is longer than --max-line %llu",
+               (unsigned long long)len, (unsigned long long)max_line);
       return -1;
     }
     if (!blank(p, len)) {
