@@ -4,7 +4,7 @@
 set -u
 # Extra packages a target needs only for itself (valgrind, cppcheck, ...)
 # come as arguments: `sh scripts/deps.sh valgrind`.
-PKGS="build-essential clang pkg-config liblz4-dev libxxhash-dev libjsmn-dev libcriterion-dev $*"
+PKGS="build-essential clang libclang-rt-dev pkg-config liblz4-dev libxxhash-dev libjsmn-dev libcriterion-dev $*"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
