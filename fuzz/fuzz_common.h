@@ -29,30 +29,7 @@
     }                                                                          \
   } while (0)
 
-/* Every field kind, references, one-field wrappers, lists, sets, maps with
- * scalar and object keys, nested collections, composite and dotted primary
- * keys, a hash-keyed set. */
-static const char fz_schema_text[] =
-    "Root @PrimaryKey(id, code) {\n"
-    "  long id; String code; int i; long l; float f; double d;\n"
-    "  boolean b; string s; bytes y; Inner inner; ListOfInner items;\n"
-    "  SetOfString tags; MapOfStringToInner byName; MapOfIntToString byNum;\n"
-    "  Wrap wrap; Grid grid; Person owner; SetOfPerson people;\n"
-    "}\n"
-    "String { string value; }\n"
-    "Int { int value; }\n"
-    "Float { float value; }\n"
-    "Bytes { bytes value; }\n"
-    "Wrap { Float value; }\n"
-    "Inner { int n; string label; Bytes blob; double x; }\n"
-    "ListOfInner List<Inner>;\n"
-    "SetOfString Set<String>;\n"
-    "MapOfStringToInner Map<String, Inner>;\n"
-    "MapOfIntToString Map<Int, String>;\n"
-    "ListOfInt List<Int>;\n"
-    "Grid List<ListOfInt>;\n"
-    "Person @PrimaryKey(name.value) { String name; int age; }\n"
-    "SetOfPerson Set<Person> @HashKey(name.value);\n";
+#include "fuzz_schema_text.h"
 
 #define FZ_UNUSED __attribute__((unused))
 

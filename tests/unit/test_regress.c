@@ -70,28 +70,8 @@ static void reseal(unsigned char *p, size_t len) {
   }
 }
 
-/* The schema of fuzz/fuzz_common.h (fuzz_json, fuzz_roundtrip). */
-static const char fuzz_schema[] =
-    "Root @PrimaryKey(id, code) {\n"
-    "  long id; String code; int i; long l; float f; double d;\n"
-    "  boolean b; string s; bytes y; Inner inner; ListOfInner items;\n"
-    "  SetOfString tags; MapOfStringToInner byName; MapOfIntToString byNum;\n"
-    "  Wrap wrap; Grid grid; Person owner; SetOfPerson people;\n"
-    "}\n"
-    "String { string value; }\n"
-    "Int { int value; }\n"
-    "Float { float value; }\n"
-    "Bytes { bytes value; }\n"
-    "Wrap { Float value; }\n"
-    "Inner { int n; string label; Bytes blob; double x; }\n"
-    "ListOfInner List<Inner>;\n"
-    "SetOfString Set<String>;\n"
-    "MapOfStringToInner Map<String, Inner>;\n"
-    "MapOfIntToString Map<Int, String>;\n"
-    "ListOfInt List<Int>;\n"
-    "Grid List<ListOfInt>;\n"
-    "Person @PrimaryKey(name.value) { String name; int age; }\n"
-    "SetOfPerson Set<Person> @HashKey(name.value);\n";
+/* The schema of fuzz_json and fuzz_roundtrip, from the fuzzers themselves. */
+#include "../../fuzz/fuzz_schema_text.h"
 
 /* Ingests a fuzz_json input (prefix byte, JSON lines); returns the number
  * of records of the top type in the written snapshot and the number of
@@ -108,8 +88,9 @@ static uint32_t ingest_count(const unsigned char *p, size_t len,
   uint64_t line = 0;
   FILE *f;
 
-  cr_assert_eq(hf_schema_parse(fuzz_schema, sizeof fuzz_schema - 1, &s, &err),
-               HF_OK, "%s", err.msg);
+  cr_assert_eq(
+      hf_schema_parse(fz_schema_text, sizeof fz_schema_text - 1, &s, &err),
+      HF_OK, "%s", err.msg);
   cr_assert_geq(len, 1);
   type = (uint32_t)(p[0] & 0x7f) % hf_schema_type_count(s);
   o.flags = p[0] & 0x80 ? HF_BUILD_IGNORE_UNKNOWN : 0;
@@ -279,8 +260,9 @@ Test(regress, empty_content_keeps_its_base_ordinal) {
   hf_reader *r1, *r2;
   uint32_t list;
 
-  cr_assert_eq(hf_schema_parse(fuzz_schema, sizeof fuzz_schema - 1, &s, &err),
-               HF_OK);
+  cr_assert_eq(
+      hf_schema_parse(fz_schema_text, sizeof fz_schema_text - 1, &s, &err),
+      HF_OK);
   build_json(s, NULL, v1, 2, &b1, &l1, &r1);
   build_json(s, r1, v2, 1, &b2, &l2, &r2);
   cr_assert_eq(hf_schema_type_find(s, "ListOfInner", 11, &list), HF_OK);
