@@ -21,7 +21,7 @@ typedef struct hf_rtype {
   const unsigned char *data;   /* HEAP (objects) or ELEMENTS (collections) */
   const unsigned char *pk;     /* PKINDEX (keyed objects) or NULL */
   uint64_t data_len;           /* bytes in `data` */
-  uint64_t nelems;             /* collections: elements or map entries */
+  uint64_t nelems;             /* collections: data_len / esize */
   uint64_t pk_mask;            /* PKINDEX buckets - 1 */
   uint32_t limit;              /* ordinal_limit */
   uint32_t count;              /* record_count */

@@ -3,9 +3,11 @@
  * invariant of FORMAT.md §4-§6, on a reader that passed the cheap open.
  *
  * Open has already proved every section lies inside the file and has the
- * length its counts imply, so the loops below are bounded by those counts
- * and index sections without further range checks; what they check is the
- * content.  The first failure is reported, with its file offset and rule.
+ * length its counts imply (ELEMENTS: a whole number of elements), so the
+ * loops below are bounded by those counts and index sections without
+ * further range checks; what they check is the content, the padding and
+ * the element counts, which open does not read.  The first failure is
+ * reported, with its file offset and rule.
  */
 #include <stdlib.h>
 
@@ -56,6 +58,33 @@ static int verify_checksums(const hf_reader *r, hf_error *err) {
                    "header: state %016llx, computed %016llx from the section "
                    "checksums (FORMAT.md §4.9, R-HDR-12)",
                    (unsigned long long)r->info.state, (unsigned long long)got);
+  return HF_OK;
+}
+
+/* ---- Padding (§3.2) ------------------------------------------------------ */
+
+/* R-GEN-01: the bytes between sections and after the last one are zero.
+ * Open checked the positions (R-SEC-03) but read none of these bytes. */
+static int verify_padding(const hf_reader *r, hf_error *err) {
+  uint32_t n = r->info.section_count, i;
+  uint64_t end = HF_HEADER_SIZE + (uint64_t)n * HF_SECTION_ENTRY_SIZE, at;
+  for (i = 0; i <= n; i++) {
+    uint64_t next = i < n ? hf_le64(hf_rsec(r, i) + 8) : r->size;
+    for (at = end; at < next; at++)
+      if (r->base[at] != 0) {
+        if (i < n)
+          return hf_rsec_fail(err, HF_E_CORRUPT, at, r, i,
+                              "nonzero padding byte at offset %llu before the "
+                              "section (FORMAT.md §3.2, R-GEN-01)",
+                              (unsigned long long)at);
+        return hf_fail(err, HF_E_CORRUPT, at,
+                       "nonzero padding byte at offset %llu after the last "
+                       "section (FORMAT.md §3.2, R-GEN-01)",
+                       (unsigned long long)at);
+      }
+    if (i < n)
+      end = next + hf_le64(hf_rsec(r, i) + 16);
+  }
   return HF_OK;
 }
 
@@ -309,6 +338,15 @@ static int verify_collections(const hf_reader *r, const hf_rtype *t,
     }
     start = end;
   }
+  /* Open took the element count from the section length (§6.6b). */
+  if (start != t->nelems)
+    return hf_rsec_fail(
+        err, HF_E_CORRUPT, off_of(r, hf_rsec(r, t->sec[2])) + 16, r, t->sec[2],
+        "length %llu holds %llu %s but end(ordinal_limit-1) "
+        "is %llu (FORMAT.md §6.6b, R-ELM-01)",
+        (unsigned long long)t->data_len, (unsigned long long)t->nelems,
+        t->def->kind == HF_KIND_MAP ? "entries" : "elements",
+        (unsigned long long)start);
   return HF_OK;
 }
 
@@ -423,7 +461,8 @@ int hf_reader_verify(const hf_reader *r, hf_error *err) {
   int rc;
   if (r == NULL)
     return hf_fail(err, HF_E_ARG, UINT64_MAX, "NULL reader");
-  if ((rc = verify_checksums(r, err)) != HF_OK)
+  if ((rc = verify_checksums(r, err)) != HF_OK ||
+      (rc = verify_padding(r, err)) != HF_OK)
     return rc;
   if (!r->records) { /* deltas: decode every type (FORMAT.md §8.5) */
     hf_dtype *d;

@@ -111,8 +111,8 @@ bad R-SEC-08-heap             HF_E_CHECKSUM  verify $K xor:s4+0:0x20
 bad R-SEC-08-elements         HF_E_CHECKSUM  verify $K xor:s26+0:1
 bad R-SEC-08-ancillary        HF_E_CHECKSUM  verify $K \
   insert:27:0x8001:0xffffffff:0102 fix set:64:e27+24:0 fixstate fixhdr
-bad R-GEN-01-padding          HF_E_CORRUPT   open $K pad:first
-bad R-GEN-01-padding-end      HF_E_CORRUPT   open $K \
+bad R-GEN-01-padding          HF_E_CORRUPT   verify $K pad:first
+bad R-GEN-01-padding-end      HF_E_CORRUPT   verify $K \
   insert:27:0x8000:0xffffffff:00 fix pad:last
 
 # ---- SCHEMA (§6.1) ----
@@ -168,7 +168,10 @@ bad R-HEAP-03-surrogate       HF_E_CORRUPT   verify $K set:8:s4+0:0xed \
   set:8:s4+1:0xa0 set:8:s4+2:0x80 fix
 
 # ---- ELEMENTS (§6.6b) ----
-bad R-ELM-01-length           HF_E_CORRUPT   open $K resize:14:4 fix
+# One element more than end(ordinal_limit-1) says: open counts elements by
+# the section length, verify compares; a part of an element fails open.
+bad R-ELM-01-length           HF_E_CORRUPT   verify $K resize:14:4 fix
+bad R-ELM-01-partial-entry    HF_E_CORRUPT   open $K resize:26:4 fix
 bad R-ELM-03-unpopulated      HF_E_CORRUPT   verify $K set:32:s14+0:99 fix
 bad R-ELM-03-map-value        HF_E_CORRUPT   verify $K set:32:s26+4:99 fix
 bad R-ELM-04-set-order        HF_E_CORRUPT   verify $K set:32:s20+0:1 \

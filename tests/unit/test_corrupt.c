@@ -166,7 +166,7 @@ Test(corrupt, flips_in_every_section_header_and_table) {
       b[at[k]] ^= 0x10;
       int rc = open_verify_touch(b, g_len, &err);
       /* Checksum mismatch from verify, or whatever open finds first
-       * in the few content bytes it reads (end(limit-1), TYPES). */
+       * in the few content bytes it reads (SCHEMA, TYPES). */
       cr_assert_lt(rc, 0, "section %u byte %llu undetected", i,
                    (unsigned long long)at[k]);
     }
@@ -181,6 +181,7 @@ Test(corrupt, flips_in_every_section_header_and_table) {
     memcpy(b, g_blob, g_len);
     b[end] = 0xAA;
     cr_assert_eq(open_verify_touch(b, g_len, &err), HF_E_CORRUPT);
+    cr_assert(strstr(err.msg, "R-GEN-01") != NULL, "%s", err.msg);
   }
   free(b);
 }
@@ -245,6 +246,59 @@ Test(corrupt, types_counts_changed) {
       hf_put32(b + types + e, hf_le32(b + types + e) + (uint32_t)d);
       fx_reseal_all(b);
       cr_assert_lt(open_verify_touch(b, g_len, &err), 0, "TYPES word %zu", e);
+    }
+  free(b);
+}
+
+/* Open counts a collection type's elements by its ELEMENTS length and reads
+ * no end slot (FORMAT.md §6.6b): a last end that disagrees passes open,
+ * the accessors stay inside the section, verify reports R-ELM-01 or, for an
+ * end past the section, R-SLT-07. */
+Test(corrupt, last_collection_end_checked_by_verify) {
+  static const struct {
+    int64_t delta;
+    int coll_rc; /* hf_reader_coll of the last ordinal */
+    const char *rule;
+  } cases[] = {{-1, HF_OK, "R-ELM-01"},
+               {+1, HF_E_CORRUPT, "R-SLT-07"},
+               {+1000000, HF_E_CORRUPT, "R-SLT-07"}};
+  uint32_t types[2] = {g_md.types[T_LIST], g_md.types[T_MAP]};
+  unsigned char *b = malloc(g_len);
+  hf_reader *r;
+  hf_error err;
+  for (size_t ti = 0; ti < 2; ti++)
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+      uint32_t t = types[ti], limit, n, slots = UINT32_MAX;
+      hf_section_info si;
+      hf_coll coll;
+      uint64_t at, end;
+      memcpy(b, g_blob, g_len);
+      cr_assert_eq(hf_reader_open_mem(b, g_len, NULL, &r, &err), HF_OK);
+      limit = hf_reader_ordinal_limit(r, t);
+      n = hf_le32(b + HF_H_NSECTIONS);
+      for (uint32_t i = 0; i < n; i++)
+        if (hf_reader_section(r, i, &si) == HF_OK && si.kind == HF_SEC_SLOTS &&
+            si.type == t)
+          slots = i;
+      cr_assert_neq(slots, UINT32_MAX);
+      cr_assert_gt(limit, 1);
+      hf_reader_close(r);
+      at = hf_le64(b + fx_entry(slots) + 8) + (uint64_t)(limit - 1) * 8;
+      end = hf_le64(b + at);
+      cr_assert_gt(end, hf_le64(b + at - 8), "last collection is empty");
+      hf_put64(b + at, end + (uint64_t)cases[c].delta);
+      fx_reseal_all(b);
+      cr_assert_eq(hf_reader_open_mem(b, g_len, NULL, &r, &err), HF_OK,
+                   "type %u end %+lld: %s", t, (long long)cases[c].delta,
+                   err.msg);
+      cr_assert_eq(hf_reader_coll(r, t, limit - 1, &coll), cases[c].coll_rc);
+      if (cases[c].coll_rc == HF_OK)
+        cr_assert_eq(coll.n, end - 1 - hf_le64(b + at - 8));
+      touch_all(r);
+      cr_assert_eq(hf_reader_verify(r, &err), HF_E_CORRUPT);
+      cr_assert(strstr(err.msg, cases[c].rule) != NULL, "want %s: %s",
+                cases[c].rule, err.msg);
+      hf_reader_close(r);
     }
   free(b);
 }
