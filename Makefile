@@ -15,7 +15,7 @@ CPPFLAGS += -D_DEFAULT_SOURCE -Ilibhformat/include -Ilibhformat
 CFLAGS   += $(OPT) $(WARN) $(WERROR)
 # --as-needed: XXH3 is compiled in (XXH_INLINE_ALL), so libxxhash is linked
 # only into programs that call it themselves (tests comparing against it).
-LDLIBS   += -Wl,--as-needed -llz4 -lxxhash
+LDLIBS   += -Wl,--as-needed -llz4 -lxxhash -pthread
 TEST_LIBS = -lcriterion
 
 LIB_SRCS  = $(sort $(wildcard libhformat/*.c))

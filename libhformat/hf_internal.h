@@ -69,6 +69,8 @@ enum {
 #define HF_MAX_ELEMENTS (UINT64_C(1) << 40) /* per collection type */
 #define HF_MAX_SCHEMA_TEXT (1u << 20)
 #define HF_MAX_JSON_DEPTH 64
+/* Longest JSON text hf_builder_add_json() accepts (token offsets are int). */
+#define HF_MAX_JSON_LINE ((uint64_t)INT32_MAX - 1)
 
 /* ---- Schema internals (filled by hf_schema.c) ---------------------------- */
 

@@ -17,6 +17,7 @@
 
 #include "hf_internal.h"
 #include "hf_builder_internal.h"
+#include "hf_jtape.h"
 
 #define JSMN_STATIC
 #define JSMN_STRICT
@@ -74,7 +75,8 @@ typedef struct jstep {
 #define MAX_STEPS (2 * HF_MAX_JSON_DEPTH + 8)
 
 typedef struct jctx {
-  hf_builder *b;
+  hf_builder *b;  /* where the records go: the builder, */
+  hf_jtape *tape; /* or, when not NULL, a recording (hf_jtape.h) */
   const hf_schema *s;
   const char *js;
   size_t len;
@@ -208,6 +210,47 @@ static int builder_failed(jctx *j, int rc, const jsmntok_t *t) {
     if (rc_ < 0)                                                               \
       return builder_failed((j), rc_, (t));                                    \
   } while (0)
+
+/* ---- output: the builder's calls, or their recording -------------------- */
+
+static int out_begin(jctx *j, uint32_t type) {
+  return j->tape ? hf_jtape_begin(j->tape, type)
+                 : hf_builder_begin(j->b, type, &j->berr);
+}
+
+static int out_end(jctx *j, uint32_t type, hf_ref *out) {
+  return j->tape ? hf_jtape_end(j->tape, type, out)
+                 : hf_builder_end(j->b, out, &j->berr);
+}
+
+static int out_scalar(jctx *j, hf_ftype ft, uint32_t f, uint64_t bits) {
+  return j->tape ? hf_jtape_scalar(j->tape, ft, f, bits)
+                 : hf_jtape_set_scalar(j->b, ft, f, bits, &j->berr);
+}
+
+/* A string (already checked UTF-8) or bytes value. */
+static int out_data(jctx *j, hf_ftype ft, uint32_t f, const char *p, size_t n) {
+  if (j->tape)
+    return hf_jtape_data(j->tape, ft, f, p, n);
+  return ft == HF_FT_STRING
+             ? hf_builder_set_string_valid(j->b, f, p, n, &j->berr)
+             : hf_builder_set_bytes(j->b, f, p, n, &j->berr);
+}
+
+static int out_ref(jctx *j, uint32_t f, hf_ref ref) {
+  return j->tape ? hf_jtape_ref(j->tape, f, ref)
+                 : hf_builder_set_ref(j->b, f, ref, &j->berr);
+}
+
+static int out_add(jctx *j, hf_ref elem) {
+  return j->tape ? hf_jtape_add(j->tape, elem)
+                 : hf_builder_add(j->b, elem, &j->berr);
+}
+
+static int out_put(jctx *j, hf_ref key, hf_ref value) {
+  return j->tape ? hf_jtape_put(j->tape, key, value)
+                 : hf_builder_put(j->b, key, value, &j->berr);
+}
 
 /* ---- grammar between tokens -------------------------------------------- */
 
@@ -620,11 +663,11 @@ static int skip_value(jctx *j, const jsmntok_t *t) {
 /* Sets field f of the open record from token t (null leaves it null). */
 static int set_field(jctx *j, const hf_field_def *fd, uint32_t f,
                      const jsmntok_t *t) {
-  hf_builder *b = j->b;
-  hf_error *be = &j->berr;
   int64_t v;
   double d = 0;
   float fl = 0;
+  uint32_t u32;
+  uint64_t u64;
   const char *s;
   size_t n;
   int rc, integer;
@@ -639,26 +682,28 @@ static int set_field(jctx *j, const hf_field_def *fd, uint32_t f,
   case HF_FT_INT:
     if ((rc = get_int(j, t, INT32_MIN, INT32_MAX, "int", &v)) < 0)
       return rc;
-    BUILD(j, t, hf_builder_set_int(b, f, (int32_t)v, be));
+    BUILD(j, t, out_scalar(j, HF_FT_INT, f, (uint32_t)(int32_t)v));
     return HF_OK;
   case HF_FT_LONG:
     if ((rc = get_int(j, t, INT64_MIN, INT64_MAX, "long", &v)) < 0)
       return rc;
-    BUILD(j, t, hf_builder_set_long(b, f, v, be));
+    BUILD(j, t, out_scalar(j, HF_FT_LONG, f, (uint64_t)v));
     return HF_OK;
   case HF_FT_FLOAT:
     if ((rc = get_real(j, t, 1, &d, &fl)) < 0)
       return rc;
-    BUILD(j, t, hf_builder_set_float(b, f, fl, be));
+    memcpy(&u32, &fl, 4);
+    BUILD(j, t, out_scalar(j, HF_FT_FLOAT, f, u32));
     return HF_OK;
   case HF_FT_DOUBLE:
     if ((rc = get_real(j, t, 0, &d, &fl)) < 0)
       return rc;
-    BUILD(j, t, hf_builder_set_double(b, f, d, be));
+    memcpy(&u64, &d, 8);
+    BUILD(j, t, out_scalar(j, HF_FT_DOUBLE, f, u64));
     return HF_OK;
   case HF_FT_BOOLEAN:
     if (is_lit(j, t, "true") || is_lit(j, t, "false")) {
-      BUILD(j, t, hf_builder_set_bool(b, f, j->js[t->start] == 't', be));
+      BUILD(j, t, out_scalar(j, HF_FT_BOOLEAN, f, j->js[t->start] == 't'));
       return HF_OK;
     }
     return wrong(j, t, "boolean");
@@ -667,7 +712,7 @@ static int set_field(jctx *j, const hf_field_def *fd, uint32_t f,
       return wrong(j, t, "string");
     if ((rc = get_str(j, t, &s, &n)) < 0)
       return rc;
-    BUILD(j, t, hf_builder_set_string_valid(b, f, s, n, be));
+    BUILD(j, t, out_data(j, HF_FT_STRING, f, s, n));
     return HF_OK;
   case HF_FT_BYTES: {
     size_t outlen;
@@ -687,13 +732,13 @@ static int set_field(jctx *j, const hf_field_def *fd, uint32_t f,
     dst = s == j->buf ? j->buf + n : j->buf;
     if (hf_base64_decode(s, n, (unsigned char *)dst, &outlen) != HF_OK)
       return fail(j, HF_E_INPUT, tok_pos(t), "invalid base64 in bytes value");
-    BUILD(j, t, hf_builder_set_bytes(b, f, dst, outlen, be));
+    BUILD(j, t, out_data(j, HF_FT_BYTES, f, dst, outlen));
     return HF_OK;
   }
   case HF_FT_REF:
     if ((rc = record(j, fd->ref_type, t, &ref)) < 0)
       return rc;
-    BUILD(j, t, hf_builder_set_ref(b, f, ref, be));
+    BUILD(j, t, out_ref(j, f, ref));
     return HF_OK;
   }
   return fail(j, HF_E_SCHEMA, tok_pos(t), "field of unknown type");
@@ -756,7 +801,7 @@ static int fields(jctx *j, uint32_t type, const jsmntok_t *t) {
 static int object_rec(jctx *j, uint32_t type, const jsmntok_t *t, hf_ref *out) {
   const hf_type_def *td = &j->s->types[type];
   int rc;
-  BUILD(j, t, hf_builder_begin(j->b, type, &j->berr));
+  BUILD(j, t, out_begin(j, type));
   if (t->type == JSMN_OBJECT) {
     if ((rc = enter(j, t)) < 0 || (rc = fields(j, type, t)) < 0 ||
         (rc = close_tok(j, t)) < 0)
@@ -769,7 +814,7 @@ static int object_rec(jctx *j, uint32_t type, const jsmntok_t *t, hf_ref *out) {
   } else {
     return wrong(j, t, "object");
   }
-  BUILD(j, t, hf_builder_end(j->b, out, &j->berr));
+  BUILD(j, t, out_end(j, type, out));
   return HF_OK;
 }
 
@@ -785,7 +830,7 @@ static int elements(jctx *j, uint32_t elem, const jsmntok_t *t) {
       return fail(j, HF_E_INPUT, tok_pos(e), "null element");
     if ((rc = record(j, elem, e, &r)) < 0)
       return rc;
-    BUILD(j, e, hf_builder_add(j->b, r, &j->berr));
+    BUILD(j, e, out_add(j, r));
     pop(j);
   }
   return HF_OK;
@@ -799,9 +844,9 @@ static int name_key(jctx *j, uint32_t ktype, const jsmntok_t *kt, hf_ref *r) {
   int rc;
   if ((rc = get_str(j, kt, &s, &n)) < 0)
     return rc;
-  BUILD(j, kt, hf_builder_begin(j->b, ktype, &j->berr));
-  BUILD(j, kt, hf_builder_set_string_valid(j->b, 0, s, n, &j->berr));
-  BUILD(j, kt, hf_builder_end(j->b, r, &j->berr));
+  BUILD(j, kt, out_begin(j, ktype));
+  BUILD(j, kt, out_data(j, HF_FT_STRING, 0, s, n));
+  BUILD(j, kt, out_end(j, ktype, r));
   return HF_OK;
 }
 
@@ -853,7 +898,7 @@ static int entries(jctx *j, uint32_t type, const jsmntok_t *t) {
       j->depth--;
       kt = pt;
     }
-    BUILD(j, kt, hf_builder_put(j->b, kr, vr, &j->berr));
+    BUILD(j, kt, out_put(j, kr, vr));
     pop(j);
   }
   return HF_OK;
@@ -874,13 +919,13 @@ static int record(jctx *j, uint32_t type, const jsmntok_t *t, hf_ref *out) {
   }
   if ((rc = enter(j, t)) < 0)
     return rc;
-  BUILD(j, t, hf_builder_begin(j->b, type, &j->berr));
+  BUILD(j, t, out_begin(j, type));
   rc = td->kind == HF_KIND_MAP ? entries(j, type, t)
                                : elements(j, td->elem_type, t);
   if (rc < 0 || (rc = close_tok(j, t)) < 0)
     return rc;
   j->depth--;
-  BUILD(j, t, hf_builder_end(j->b, out, &j->berr));
+  BUILD(j, t, out_end(j, type, out));
   return HF_OK;
 }
 
@@ -940,7 +985,7 @@ static int add_json(jctx *j) {
   const char *nul;
   hf_ref ref;
   int rc;
-  if (j->len > (size_t)INT32_MAX - 1)
+  if (j->len > HF_MAX_JSON_LINE)
     return fail(j, HF_E_LIMIT, 0, "line longer than 2 GiB");
   if ((nul = memchr(j->js, '\0', j->len)) != NULL)
     return fail(j, HF_E_INPUT, (size_t)(nul - j->js), "invalid JSON: NUL byte");
@@ -964,46 +1009,72 @@ static int add_json(jctx *j) {
   return HF_OK;
 }
 
+/* Walks one JSON text into j->b or j->tape (set by the caller). */
+static int walk(jctx *j, const hf_schema *s, uint32_t flags, uint32_t type,
+                const char *json, size_t len, uint64_t line, hf_error *err) {
+  int rc;
+  j->s = s;
+  j->js = json ? json : "";
+  j->len = len;
+  j->t = NULL;
+  j->ntok = 0;
+  j->next = 0;
+  j->pos = 0;
+  j->depth = 0;
+  j->flags = flags;
+  j->root = type;
+  j->line = line;
+  j->err = err;
+  j->nsteps = 0;
+  j->copy = NULL;
+  j->toks = j->local_toks;
+  j->ntoks = LOCAL_TOKS;
+  j->buf = j->local_buf;
+  j->cap = LOCAL_BUF;
+  hf_error_clear(&j->berr);
+  rc = add_json(j);
+  if (j->toks != j->local_toks)
+    free(j->toks);
+  if (j->buf != j->local_buf)
+    free(j->buf);
+  free(j->copy);
+  return rc;
+}
+
 int hf_builder_add_json(hf_builder *b, uint32_t type, const char *json,
                         size_t len, uint64_t line, hf_error *err) {
+  const hf_schema *s;
   jctx j;
   int rc;
   if (b == NULL || (json == NULL && len > 0))
     return hf_fail_at(err, HF_E_ARG, line, 0, "null builder or text");
-  j.s = hf_builder_schema(b);
-  if (type >= j.s->ntypes)
+  s = hf_builder_schema(b);
+  if (type >= s->ntypes)
     return hf_fail_at(err, HF_E_ARG, line, 0, "type %u out of range",
                       (unsigned)type);
   if (hf_builder_depth(b) != 0)
     return hf_fail_at(err, HF_E_ARG, line, 0,
                       "a record is open: JSON adds root records only");
   j.b = b;
-  j.js = json ? json : "";
-  j.len = len;
-  j.t = NULL;
-  j.ntok = 0;
-  j.next = 0;
-  j.pos = 0;
-  j.depth = 0;
-  j.flags = hf_builder_flags(b);
-  j.root = type;
-  j.line = line;
-  j.err = err;
-  j.nsteps = 0;
-  j.copy = NULL;
-  j.toks = j.local_toks;
-  j.ntoks = LOCAL_TOKS;
-  j.buf = j.local_buf;
-  j.cap = LOCAL_BUF;
-  hf_error_clear(&j.berr);
+  j.tape = NULL;
   hf_builder_set_line(b, line);
-  rc = add_json(&j);
+  rc = walk(&j, s, hf_builder_flags(b), type, json, len, line, err);
   if (rc < 0)
     hf_builder_discard(b);
-  if (j.toks != j.local_toks)
-    free(j.toks);
-  if (j.buf != j.local_buf)
-    free(j.buf);
-  free(j.copy);
   return rc;
+}
+
+int hf_json_tape_line(const hf_schema *s, uint32_t flags, uint32_t type,
+                      const char *json, size_t len, uint64_t line,
+                      hf_jtape *t) {
+  hf_error ignored;
+  jctx j;
+  int rc = hf_jtape_line(t, line, json, len);
+  if (rc != HF_OK)
+    return rc;
+  j.b = NULL;
+  j.tape = t;
+  if (walk(&j, s, flags, type, json, len, line, &ignored) < 0)
+    return hf_jtape_direct(t);
+  return HF_OK;
 }

@@ -4,8 +4,9 @@
  *   extract | hollow-build -s catalog.hsl -b v41.hollow -o v42.hollow
  *
  * Nothing is written unless every input line is accepted: the whole input is
- * added to the builder first, then the snapshot is written in one go (to a
- * temporary file renamed into place for -o PATH).
+ * added to the builder first (streamed, parsed on worker threads), then the
+ * snapshot is written in one go (to a temporary file renamed into place for
+ * -o PATH).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@ typedef struct build_args {
   const char *in_path;  /* NULL or "-" = stdin */
   uint64_t dataset_version;
   uint64_t max_line; /* bytes; longer input lines are refused */
+  uint32_t threads;  /* 0 = one per online CPU, at most MAX_THREADS */
   uint32_t flags;
   tool_opts o;
 } build_args;
@@ -40,6 +42,7 @@ static void usage(FILE *f) {
           "      --version N       dataset version (default: base + 1, or 1)\n"
           "      --ignore-unknown  skip JSON fields the schema does not have\n"
           "      --max-line BYTES  refuse longer input lines (default 64 MiB)\n"
+          "  -j, --threads N       threads (default: one per CPU, at most 4)\n"
           "  -o, --output FILE     publish atomically to FILE ('-' = stdout)\n"
           "  -f, --force           write binary output to a terminal\n"
           "  -q, --quiet           print errors only\n"
@@ -52,6 +55,10 @@ static void usage(FILE *f) {
 }
 
 enum { OPT_IGNORE_UNKNOWN = 256, OPT_VERSION, OPT_MAX_LINE };
+
+/* Parsing runs on all threads but one, building on that one; past a few
+ * parsers the builder is the bottleneck. */
+#define MAX_THREADS 4
 
 /* Default limit on one JSON line (SCHEMA.md §6.1): a record that large is
  * almost certainly broken input, and the parser's token array grows with
@@ -71,13 +78,14 @@ static int parse_args(int argc, char **argv, build_args *a) {
       {"dataset-version", required_argument, NULL, OPT_VERSION},
       {"ignore-unknown", no_argument, NULL, OPT_IGNORE_UNKNOWN},
       {"max-line", required_argument, NULL, OPT_MAX_LINE},
+      {"threads", required_argument, NULL, 'j'},
       {NULL, 0, NULL, 0}};
   int c;
 
   memset(a, 0, sizeof *a);
   a->o.verbosity = 1;
   a->max_line = BUILD_MAX_LINE;
-  while ((c = getopt_long(argc, argv, "s:b:t:o:fqvhV", longs, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "s:b:t:o:j:fqvhV", longs, NULL)) != -1) {
     const char *num;
     int status;
     switch (c) {
@@ -103,6 +111,15 @@ static int parse_args(int argc, char **argv, build_args *a) {
         return tool_usage_error();
       }
       break;
+    case 'j': {
+      uint64_t n;
+      if (tool_parse_u64(optarg, &n) != 0 || n == 0 || n > 256) {
+        tool_msg(NULL, "--threads: '%s' is not a number from 1 to 256", optarg);
+        return tool_usage_error();
+      }
+      a->threads = (uint32_t)n;
+      break;
+    }
     case OPT_VERSION:
       /* "--version N" / "--version=N" set the dataset version; a bare
        * "--version" (no decimal number after it) prints the tool version,
@@ -153,56 +170,44 @@ static int load_schema(const char *path, hf_schema **out) {
   return 0;
 }
 
-static int blank(const char *p, size_t len) {
-  size_t i;
-  for (i = 0; i < len; i++)
-    if (p[i] != ' ' && p[i] != '\t')
-      return 0;
-  return 1;
+static uint32_t default_threads(void) {
+  const long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (uint32_t)n;
 }
 
-/* Adds every non-empty line of `in` as a root record of `type`.  Returns
- * the number of records added, or -1 after printing the first error. */
-static long long add_lines(hf_builder *b, uint32_t type, const tool_input *in,
-                           const char *name, uint64_t max_line) {
-  const char *p = in->data, *end = in->data + in->len;
-  uint64_t line = 0;
-  long long n = 0;
+/* Adds every non-blank line of the input as a root record of `type`.
+ * Returns the number of records added, or -1 after printing the first
+ * error. */
+static long long add_input(hf_builder *b, uint32_t type, const build_args *a) {
+  const char *name = tool_name(a->in_path);
+  hf_jsonl_opts o;
+  hf_error err;
+  uint64_t n = 0;
+  int fd, rc;
 
-  while (p < end) {
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    const char *stop = nl != NULL ? nl : end;
-    size_t len = (size_t)(stop - p);
-    hf_error err;
-    int rc;
-
-    line++;
-    if (len > 0 && p[len - 1] == '\r') /* CRLF input */
-      len--;
-    if (len > max_line) {
-      char where[512]; /* "file:LINE", as every other input error says */
-      snprintf(where, sizeof where, "%s:%llu", name, (unsigned long long)line);
-      tool_msg(where, "line of %llu bytes is longer than --max-line %llu",
-               (unsigned long long)len, (unsigned long long)max_line);
-      return -1;
+  if ((fd = tool_input_fd(a->in_path)) < 0)
+    return -1;
+  memset(&o, 0, sizeof o);
+  o.type = type;
+  o.threads = a->threads ? a->threads : default_threads();
+  o.max_line = a->max_line;
+  rc = hf_builder_add_jsonl(b, fd, &o, &n, &err);
+  if (fd != STDIN_FILENO)
+    close(fd);
+  if (rc != HF_OK) {
+    if (rc == HF_E_LIMIT && err.code == rc &&
+        strncmp(err.msg, "line of ", 8) == 0) {
+      const size_t l = strlen(err.msg); /* name the option that sets it */
+      snprintf(err.msg + l, sizeof err.msg - l, " (--max-line)");
     }
-    if (!blank(p, len)) {
-      rc = hf_builder_add_json(b, type, p, len, line, &err);
-      if (rc != HF_OK) {
-        /* The line number the tool counted is authoritative: the library
-         * only sees one line at a time. */
-        if (err.code == rc && err.line == 0)
-          err.line = line;
-        if (err.code == rc)
-          err.column = 0;
-        tool_msg_hf(name, rc, &err);
-        return -1;
-      }
-      n++;
-    }
-    p = nl != NULL ? nl + 1 : end;
+    /* positions are reported as file:LINE (the column is in the message's
+     * own terms, a byte of the line) */
+    if (err.code == rc)
+      err.column = 0;
+    tool_msg_hf(name, rc, &err);
+    return -1;
   }
-  return n;
+  return (long long)n;
 }
 
 static const char *type_name_of(const hf_schema *s, uint32_t t) {
@@ -266,19 +271,16 @@ static int write_output(const build_args *a, hf_builder *b, uint64_t *state) {
 
 static int run(const build_args *a) {
   const double t0 = tool_now();
-  const char *in_name = tool_name(a->in_path);
   hf_schema *schema = NULL;
   hf_reader *base = NULL;
   hf_builder *b = NULL;
   hf_build_opts opts;
   hf_error err;
-  tool_input in;
   uint32_t type = 0;
   uint64_t state = 0;
   long long records = -1;
   int rc, status = TOOL_EXIT_TROUBLE;
 
-  memset(&in, 0, sizeof in);
   if (load_schema(a->schema_path, &schema) != 0)
     goto done;
   if (a->type_name != NULL) {
@@ -303,9 +305,7 @@ static int run(const build_args *a) {
     tool_msg_hf(a->base_path != NULL ? a->base_path : a->schema_path, rc, &err);
     goto done;
   }
-  if (tool_input_load(a->in_path, &in) != 0)
-    goto done;
-  records = add_lines(b, type, &in, in_name, a->max_line);
+  records = add_input(b, type, a);
   if (records < 0)
     goto done;
   if (write_output(a, b, &state) != 0)
@@ -315,7 +315,6 @@ static int run(const build_args *a) {
     summary(a, schema, records, state, base, tool_now() - t0);
 
 done:
-  tool_input_free(&in);
   hf_builder_free(b);
   hf_reader_close(base);
   hf_schema_free(schema);

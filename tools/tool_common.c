@@ -143,14 +143,13 @@ static int read_all(int fd, const char *name, tool_input *in) {
   return 0;
 }
 
-int tool_input_load(const char *path, tool_input *in) {
+int tool_input_fd(const char *path) {
   const char *name = tool_name(path);
   struct stat st;
-  int fd, rc;
+  int fd;
 
-  memset(in, 0, sizeof *in);
   if (path == NULL || strcmp(path, "-") == 0)
-    return read_all(STDIN_FILENO, name, in);
+    return STDIN_FILENO;
   fd = open(path, O_RDONLY);
   if (fd < 0) {
     tool_msg_errno(name, "cannot open");
@@ -166,9 +165,19 @@ int tool_input_load(const char *path, tool_input *in) {
     close(fd);
     return -1;
   }
+  return fd;
+}
+
+int tool_input_load(const char *path, tool_input *in) {
+  struct stat st;
+  int fd, rc;
+
+  memset(in, 0, sizeof *in);
+  if ((fd = tool_input_fd(path)) < 0)
+    return -1;
   /* mmap of an empty file fails; an empty regular file is simply empty. */
-  if (S_ISREG(st.st_mode) && st.st_size > 0 &&
-      (uint64_t)st.st_size <= (uint64_t)SIZE_MAX) {
+  if (fd != STDIN_FILENO && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+      st.st_size > 0 && (uint64_t)st.st_size <= (uint64_t)SIZE_MAX) {
     void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p != MAP_FAILED) {
       close(fd);
@@ -178,8 +187,9 @@ int tool_input_load(const char *path, tool_input *in) {
       return 0;
     }
   }
-  rc = read_all(fd, name, in);
-  close(fd);
+  rc = read_all(fd, tool_name(path), in);
+  if (fd != STDIN_FILENO)
+    close(fd);
   return rc;
 }
 

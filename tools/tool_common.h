@@ -55,6 +55,9 @@ typedef struct tool_input {
  * failure, 0 on success. */
 int tool_input_load(const char *path, tool_input *in);
 void tool_input_free(tool_input *in);
+/* Opens `path` ("-" or NULL = stdin) for reading as a stream.  Prints the
+ * error and returns -1 on failure, else the descriptor. */
+int tool_input_fd(const char *path);
 
 /* Sets a large buffer on stdout; call before the first write. */
 void tool_stdout_buffered(void);

@@ -396,6 +396,29 @@ void hf_builder_discard(hf_builder *b);
 int hf_builder_add_json(hf_builder *b, uint32_t type, const char *json,
                         size_t len, uint64_t line, hf_error *err);
 
+/* Options of hf_builder_add_jsonl(); zero-initialise, then set. */
+typedef struct hf_jsonl_opts {
+  uint32_t type;     /* type of every line's record */
+  uint32_t threads;  /* 0 or 1: parse on the calling thread; N > 1: parse
+                        on N-1 more threads while this one builds */
+  uint64_t max_line; /* longest line accepted, in bytes without its line
+                        end; 0 or more than 2 GiB: 2 GiB */
+} hf_jsonl_opts;
+
+/*! hf_builder_add_jsonl() :
+ *  Reads JSON Lines from `fd` to its end and adds each line that is not
+ *  blank (spaces and tabs only) as hf_builder_add_json() would, with line
+ *  numbers counted from 1; a line may end in "\n" or "\r\n", the last one
+ *  in neither.  Memory stays bounded: the input is read in batches of lines.
+ *  With opts->threads > 1 the lines are parsed on worker threads and built
+ *  on the calling thread, in input order; the records built, and the first
+ *  error, are the same as with one thread.  The builder must not be used by
+ *  another thread meanwhile.  On error the lines before the failing one stay
+ *  added, err->line names it (HF_E_IO: err->offset is the input offset and
+ *  errno is read(2)'s) and *records (may be NULL) counts the lines added. */
+int hf_builder_add_jsonl(hf_builder *b, int fd, const hf_jsonl_opts *opts,
+                         uint64_t *records, hf_error *err);
+
 /*! hf_builder_write_fd() / hf_builder_write_path() :
  *  Assigns ordinals and writes the canonical snapshot.  _path publishes
  *  atomically (temporary file in the same directory, fsync, rename, fsync of

@@ -1,0 +1,275 @@
+/*
+ * hf_jtape.c - recording builder calls and replaying them (see hf_jtape.h).
+ */
+#include <stdlib.h>
+
+#include "hf_builder_internal.h"
+#include "hf_jtape.h"
+
+enum {
+  JOP_LINE = 1, /* arg: line - first_line; v: text offset | len << 32 */
+  JOP_DIRECT,   /* as JOP_LINE, for a line replay adds directly */
+  JOP_BEGIN,    /* arg: type */
+  JOP_END,      /* arg: type */
+  JOP_SCALAR,   /* ft, arg: field; v: the value's bits */
+  JOP_TEXT,     /* ft, arg: field; v: text offset | len << 32 */
+  JOP_ARENA,    /* ft, arg: field; v: arena offset | len << 32 */
+  JOP_REF,      /* arg: field; v: tape-local ref id */
+  JOP_ADD,      /* v: tape-local ref id */
+  JOP_PUT       /* v: key id | value id << 32 */
+};
+
+struct hf_jop {
+  uint8_t op;
+  uint8_t ft;
+  uint32_t arg;
+  uint64_t v;
+};
+
+static uint64_t pack(uint64_t lo, uint64_t hi) {
+  return lo | hi << 32;
+}
+
+void hf_jtape_reset(hf_jtape *t, const char *text, size_t len,
+                    uint64_t first_line) {
+  t->nops = 0;
+  t->arena_len = 0;
+  t->text = text;
+  t->text_len = len;
+  t->first_line = first_line;
+  t->nends = 0;
+  t->line_op = 0;
+  t->line_arena = 0;
+}
+
+void hf_jtape_free(hf_jtape *t) {
+  free(t->ops);
+  free(t->arena);
+  memset(t, 0, sizeof *t);
+}
+
+static hf_jop *push(hf_jtape *t, int op, uint32_t arg, uint64_t v) {
+  hf_jop *o;
+  if (t->nops == t->ops_cap) {
+    size_t cap = t->ops_cap ? 2 * t->ops_cap : 4096;
+    hf_jop *n = realloc(t->ops, cap * sizeof *n);
+    if (n == NULL)
+      return NULL;
+    t->ops = n;
+    t->ops_cap = cap;
+  }
+  o = &t->ops[t->nops++];
+  o->op = (uint8_t)op;
+  o->ft = 0;
+  o->arg = arg;
+  o->v = v;
+  return o;
+}
+
+int hf_jtape_line(hf_jtape *t, uint64_t line, const char *p, size_t len) {
+  const size_t off = (size_t)(p - t->text);
+  /* Offsets, lengths and line deltas are kept in 32 bits; a batch beyond
+   * that cannot be recorded (hf_jsonl.c keeps batches far smaller). */
+  if (off > UINT32_MAX || len > UINT32_MAX || line - t->first_line > UINT32_MAX)
+    return HF_E_LIMIT;
+  t->line_op = t->nops;
+  t->line_arena = t->arena_len;
+  t->nends = 0;
+  return push(t, JOP_LINE, (uint32_t)(line - t->first_line), pack(off, len))
+             ? HF_OK
+             : HF_E_NOMEM;
+}
+
+int hf_jtape_direct(hf_jtape *t) {
+  t->nops = t->line_op + 1;
+  t->arena_len = t->line_arena;
+  t->ops[t->line_op].op = JOP_DIRECT;
+  return HF_OK;
+}
+
+int hf_jtape_begin(hf_jtape *t, uint32_t type) {
+  return push(t, JOP_BEGIN, type, 0) ? HF_OK : HF_E_NOMEM;
+}
+
+int hf_jtape_end(hf_jtape *t, uint32_t type, hf_ref *out) {
+  if (push(t, JOP_END, type, 0) == NULL)
+    return HF_E_NOMEM;
+  out->type = type;
+  out->id = t->nends++;
+  return HF_OK;
+}
+
+int hf_jtape_scalar(hf_jtape *t, hf_ftype ft, uint32_t field, uint64_t bits) {
+  hf_jop *o = push(t, JOP_SCALAR, field, bits);
+  if (o == NULL)
+    return HF_E_NOMEM;
+  o->ft = (uint8_t)ft;
+  return HF_OK;
+}
+
+int hf_jtape_data(hf_jtape *t, hf_ftype ft, uint32_t field, const char *p,
+                  size_t len) {
+  hf_jop *o;
+  if (len > UINT32_MAX)
+    return HF_E_LIMIT;
+  if (p >= t->text && p <= t->text + t->text_len &&
+      len <= (size_t)(t->text + t->text_len - p)) {
+    o = push(t, JOP_TEXT, field, pack((uint64_t)(p - t->text), len));
+  } else {
+    /* unescaped or decoded: the walk's scratch buffer is reused, copy */
+    if (len > UINT32_MAX - t->arena_len)
+      return HF_E_LIMIT;
+    if (t->arena_len + len > t->arena_cap) {
+      size_t cap = t->arena_cap ? t->arena_cap : 65536;
+      char *n;
+      while (cap < t->arena_len + len)
+        cap *= 2;
+      if ((n = realloc(t->arena, cap)) == NULL)
+        return HF_E_NOMEM;
+      t->arena = n;
+      t->arena_cap = cap;
+    }
+    if (len > 0)
+      memcpy(t->arena + t->arena_len, p, len);
+    o = push(t, JOP_ARENA, field, pack(t->arena_len, len));
+    t->arena_len += len;
+  }
+  if (o == NULL)
+    return HF_E_NOMEM;
+  o->ft = (uint8_t)ft;
+  return HF_OK;
+}
+
+int hf_jtape_ref(hf_jtape *t, uint32_t field, hf_ref ref) {
+  return push(t, JOP_REF, field, ref.id) ? HF_OK : HF_E_NOMEM;
+}
+
+int hf_jtape_add(hf_jtape *t, hf_ref elem) {
+  return push(t, JOP_ADD, 0, elem.id) ? HF_OK : HF_E_NOMEM;
+}
+
+int hf_jtape_put(hf_jtape *t, hf_ref key, hf_ref value) {
+  return push(t, JOP_PUT, 0, pack(key.id, value.id)) ? HF_OK : HF_E_NOMEM;
+}
+
+/* ---- replay -------------------------------------------------------------- */
+
+typedef struct replay {
+  hf_builder *b;
+  hf_ref *refs; /* builder refs of the records closed on the line */
+  size_t nrefs, cap;
+  hf_error berr;
+} replay;
+
+int hf_jtape_set_scalar(hf_builder *b, hf_ftype ft, uint32_t field,
+                        uint64_t bits, hf_error *err) {
+  const uint32_t u32 = (uint32_t)bits;
+  float f;
+  double d;
+  switch (ft) {
+  case HF_FT_INT:
+    return hf_builder_set_int(b, field, (int32_t)u32, err);
+  case HF_FT_LONG:
+    return hf_builder_set_long(b, field, (int64_t)bits, err);
+  case HF_FT_FLOAT:
+    memcpy(&f, &u32, 4);
+    return hf_builder_set_float(b, field, f, err);
+  case HF_FT_DOUBLE:
+    memcpy(&d, &bits, 8);
+    return hf_builder_set_double(b, field, d, err);
+  default:
+    return hf_builder_set_bool(b, field, bits != 0, err);
+  }
+}
+
+/* Builder ref of tape-local id `id`; a bad id (never recorded by the walk)
+ * is refused as the builder refuses an unknown ref. */
+static hf_ref local(const replay *r, uint64_t id) {
+  hf_ref none = {HF_NO_TYPE, UINT32_MAX};
+  return id < r->nrefs ? r->refs[id] : none;
+}
+
+/* Makes one recorded call; negative on failure. */
+static int step(replay *r, const hf_jtape *t, const hf_jop *o) {
+  hf_builder *b = r->b;
+  const uint32_t off = (uint32_t)o->v, len = (uint32_t)(o->v >> 32);
+  const char *p;
+  int rc;
+  switch (o->op) {
+  case JOP_BEGIN:
+    return hf_builder_begin(b, o->arg, &r->berr);
+  case JOP_END:
+    if (r->nrefs == r->cap) {
+      size_t cap = r->cap ? 2 * r->cap : 64;
+      hf_ref *n = realloc(r->refs, cap * sizeof *n);
+      if (n == NULL)
+        return HF_E_NOMEM;
+      r->refs = n;
+      r->cap = cap;
+    }
+    rc = hf_builder_end(b, &r->refs[r->nrefs], &r->berr);
+    if (rc >= 0)
+      r->nrefs++;
+    return rc;
+  case JOP_SCALAR:
+    return hf_jtape_set_scalar(b, (hf_ftype)o->ft, o->arg, o->v, &r->berr);
+  case JOP_TEXT:
+  case JOP_ARENA:
+    p = (o->op == JOP_TEXT ? t->text : t->arena) + off;
+    if (o->ft == HF_FT_BYTES)
+      return hf_builder_set_bytes(b, o->arg, p, len, &r->berr);
+    return hf_builder_set_string_valid(b, o->arg, p, len, &r->berr);
+  case JOP_REF:
+    return hf_builder_set_ref(b, o->arg, local(r, o->v), &r->berr);
+  case JOP_ADD:
+    return hf_builder_add(b, local(r, o->v), &r->berr);
+  case JOP_PUT:
+    return hf_builder_put(b, local(r, off), local(r, len), &r->berr);
+  default:
+    return HF_E_ARG;
+  }
+}
+
+/* Adds line op `lo` directly, as a sequential run would. */
+static int direct(const hf_jtape *t, const hf_jop *lo, hf_builder *b,
+                  uint32_t type, hf_error *err) {
+  const uint32_t off = (uint32_t)lo->v, len = (uint32_t)(lo->v >> 32);
+  hf_builder_discard(b);
+  return hf_builder_add_json(b, type, t->text + off, len,
+                             t->first_line + lo->arg, err);
+}
+
+int hf_jtape_replay(const hf_jtape *t, hf_builder *b, uint32_t type,
+                    uint64_t *records, hf_error *err) {
+  replay r;
+  size_t i = 0;
+  int rc = HF_OK;
+  memset(&r, 0, sizeof r);
+  r.b = b;
+  *records = 0;
+  while (i < t->nops) {
+    const hf_jop *lo = &t->ops[i++];
+    if (lo->op == JOP_LINE) {
+      r.nrefs = 0;
+      hf_builder_set_line(b, t->first_line + lo->arg);
+      for (; i < t->nops && t->ops[i].op > JOP_DIRECT; i++)
+        if (step(&r, t, &t->ops[i]) < 0)
+          break;
+      /* a line's calls close its root: anything else is a refusal too */
+      if ((i < t->nops && t->ops[i].op > JOP_DIRECT) ||
+          hf_builder_depth(b) != 0) {
+        /* the builder refused a call: let the sequential path say why */
+        rc = direct(t, lo, b, type, err);
+        while (i < t->nops && t->ops[i].op > JOP_DIRECT)
+          i++;
+      }
+    } else {
+      rc = direct(t, lo, b, type, err);
+    }
+    if (rc < 0)
+      break;
+    ++*records;
+  }
+  free(r.refs);
+  return rc;
+}
