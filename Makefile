@@ -17,6 +17,11 @@ CFLAGS   += $(OPT) $(WARN) $(WERROR)
 # only into programs that call it themselves (tests comparing against it).
 LDLIBS   += -Wl,--as-needed -llz4 -lxxhash -pthread
 TEST_LIBS = -lcriterion
+# libhformat.so carries its own copy of liblz4 (Debian's liblz4.a is PIC),
+# its symbols hidden: a program linked with `pkg-config --libs hformat` then
+# loads one shared library at exec, not two (bench/README.md, "Open + one
+# lookup").  SO_LZ4= links liblz4.so instead.
+SO_LZ4   ?= -Wl,--exclude-libs,liblz4.a -Wl,-Bstatic -llz4 -Wl,-Bdynamic
 
 LIB_SRCS  = $(sort $(wildcard libhformat/*.c))
 TOOL_MAIN = $(sort $(wildcard tools/hollow-*.c))
@@ -57,7 +62,7 @@ $(BUILD)/libhformat.a: $(LIB_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/libhformat.so: $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,libhformat.so.0 $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	$(CC) -shared -Wl,-soname,libhformat.so.0 $(CFLAGS) -o $@ $^ $(LDFLAGS) $(SO_LZ4) $(LDLIBS)
 
 $(BIN)/%: $(BUILD)/tools/%.o $(TOOLLIB_OBJS) $(BUILD)/libhformat.a
 	@mkdir -p $(dir $@)
