@@ -112,6 +112,8 @@ int hf_jtape_data(hf_jtape *t, hf_ftype ft, uint32_t field, const char *p,
   hf_jop *o;
   if (len > UINT32_MAX)
     return HF_E_LIMIT;
+  if (len == 0)
+    p = t->text; /* any view will do, and the arena may not exist */
   if (p >= t->text && p <= t->text + t->text_len &&
       len <= (size_t)(t->text + t->text_len - p)) {
     o = push(t, JOP_TEXT, field, pack((uint64_t)(p - t->text), len));

@@ -288,3 +288,52 @@ Test(regress, empty_content_keeps_its_base_ordinal) {
   free(b1);
   hf_schema_free(s);
 }
+
+/* Streams a fuzz_jsonl input (prefix byte, JSON Lines) with `threads`;
+ * returns the return code, the lines added and the state of what was
+ * kept. */
+static int stream_ingest(const unsigned char *p, size_t len, uint32_t threads,
+                         uint64_t *records, uint64_t *state) {
+  hf_schema *s = NULL;
+  hf_builder *b = NULL;
+  hf_error err;
+  hf_jsonl_opts o;
+  FILE *in = tmpfile(), *out = tmpfile();
+  int rc;
+
+  cr_assert(in != NULL && out != NULL);
+  cr_assert_eq(fwrite(p + 1, 1, len - 1, in), len - 1);
+  cr_assert_eq(fflush(in), 0);
+  rewind(in);
+  cr_assert_eq(
+      hf_schema_parse(fz_schema_text, sizeof fz_schema_text - 1, &s, &err),
+      HF_OK, "%s", err.msg);
+  cr_assert_eq(hf_builder_new(s, NULL, &b, &err), HF_OK);
+  memset(&o, 0, sizeof o);
+  o.type = (uint32_t)(p[0] & 0x0f) % hf_schema_type_count(s);
+  o.threads = threads;
+  rc = hf_builder_add_jsonl(b, fileno(in), &o, records, &err);
+  cr_assert_eq(hf_builder_write_fd(b, fileno(out), state, &err), HF_OK, "%s",
+               err.msg);
+  fclose(in);
+  fclose(out);
+  hf_builder_free(b);
+  hf_schema_free(s);
+  return rc;
+}
+
+/* A bare scalar line is parsed from a copy of itself (hf_json.c): an empty
+ * string there went onto the tape as an arena view of a tape that had no
+ * arena yet, a null pointer plus zero (UBSan). */
+Test(regress, jsonl_empty_string_in_bare_scalar_copy) {
+  size_t len;
+  unsigned char *p = load("jsonl/empty-string-in-bare-scalar-copy", &len);
+  uint64_t n1, n2, s1, s2;
+  const int rc1 = stream_ingest(p, len, 1, &n1, &s1);
+  const int rc2 = stream_ingest(p, len, 2, &n2, &s2);
+  cr_assert_eq(rc1, rc2);
+  cr_assert_eq(n1, n2);
+  cr_assert_eq(s1, s2);
+  cr_assert_gt(n1, 0, "the input has lines that are accepted");
+  free(p);
+}
