@@ -79,6 +79,7 @@ static int check_base_schema(const hf_schema *s, const hf_reader *base,
 int hf_builder_new(const hf_schema *s, const hf_build_opts *opts,
                    hf_builder **out, hf_error *err) {
   hf_builder *b;
+  uint32_t i;
   int rc;
   if (out == NULL)
     return hf_fail(err, HF_E_ARG, UINT64_MAX, "no output handle");
@@ -103,6 +104,13 @@ int hf_builder_new(const hf_schema *s, const hf_build_opts *opts,
   if (b->stores == NULL) {
     free(b);
     return hf_fail(err, HF_E_NOMEM, UINT64_MAX, "out of memory");
+  }
+  for (i = 0; i < s->ntypes; i++) {
+    const hf_type_def *t = &s->types[i];
+    b->stores[i].pk_field =
+        t->kind == HF_KIND_OBJECT && t->nkeys == 1 && t->keys[0].depth == 1
+            ? t->keys[0].steps[0]
+            : HF_B_NOID;
   }
   *out = b;
   return HF_OK;
@@ -137,7 +145,6 @@ void hf_builder_free(hf_builder *b) {
   free(b->frames);
   free(b->roots);
   free(b->undo);
-  free(b->blob);
   free(b->canon[0]);
   free(b->canon[1]);
   free(b->out);
@@ -275,6 +282,22 @@ static void mark_present(hf_bframe *f, const hf_type_def *t, uint32_t field) {
   f->slot[t->present_off + field / 8] |= (unsigned char)(1u << (field % 8));
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
+/* Field `field` of frame f was just set to `v`: if it is the whole primary
+ * key of its type, fetch the key's home position in the table now.  The key
+ * comes early in most records and end() probes the table much later, so
+ * the cache miss of that probe overlaps the rest of the record.  The hash is
+ * recomputed at end(): this is only a hint. */
+static void pk_prefetch(const hf_bstore *st, const hf_value *v) {
+  if (st->tmask != 0)
+    PREFETCH(&st->table[hf_key_hash(v, 1) & st->tmask]);
+}
+
 /* Stores a fixed-size value of 1, 4 or 8 bytes (already little-endian). */
 static int set_fixed(hf_builder *b, uint32_t field, hf_ftype ft,
                      const unsigned char *le, hf_error *err) {
@@ -285,6 +308,16 @@ static int set_fixed(hf_builder *b, uint32_t field, hf_ftype ft,
     return rc;
   memcpy(f->slot + fd->offset, le, fd->size);
   mark_present(f, &b->schema->types[f->type], field);
+  if (field == b->stores[f->type].pk_field &&
+      (ft == HF_FT_LONG || ft == HF_FT_INT)) {
+    hf_value v;
+    v.type = ft;
+    if (ft == HF_FT_LONG)
+      v.u.l = (int64_t)hf_le64(le);
+    else
+      v.u.i = (int32_t)hf_le32(le);
+    pk_prefetch(&b->stores[f->type], &v);
+  }
   return HF_OK;
 }
 
@@ -356,6 +389,13 @@ static int set_var(hf_builder *b, uint32_t field, hf_ftype ft, const void *p,
   /* The slot holds the length until end() places the bytes (§6.4). */
   hf_put64(f->slot + fd->offset, (uint64_t)len << HF_STR_OFF_BITS);
   mark_present(f, t, field);
+  if (field == b->stores[f->type].pk_field) {
+    hf_value v;
+    v.type = ft;
+    v.u.s.ptr = f->str + f->sloc[field];
+    v.u.s.len = len;
+    pk_prefetch(&b->stores[f->type], &v);
+  }
   return HF_OK;
 }
 
@@ -586,40 +626,38 @@ static const unsigned char *canonical(hf_builder *b, const hf_type_def *t,
   return b->canon[which];
 }
 
-/* Renders the record of frame f into b->blob (content form); *len gets its
- * length. */
-static int make_blob(hf_builder *b, hf_bframe *f, size_t *len) {
-  const hf_type_def *t = &b->schema->types[f->type];
-  size_t n;
-  if (t->kind == HF_KIND_OBJECT) {
-    size_t pos = t->slot_width;
-    uint32_t k;
-    if (grow(&b->blob, &b->blob_cap, t->slot_width + f->str_len, 1))
-      return HF_E_NOMEM;
-    memcpy(b->blob, f->slot, t->slot_width);
-    for (k = 0; k < t->nfields; k++) {
-      const hf_field_def *fd = &t->fields[k];
-      size_t l;
-      if ((fd->type != HF_FT_STRING && fd->type != HF_FT_BYTES) ||
-          !(f->slot[t->present_off + k / 8] & (1u << (k % 8))))
-        continue;
-      l = (size_t)(hf_le64(f->slot + fd->offset) >> HF_STR_OFF_BITS);
-      if (l > 0)
-        memcpy(b->blob + pos, f->str + f->sloc[k], l);
-      hf_put64(b->blob + fd->offset, (uint64_t)(pos - t->slot_width) |
-                                         ((uint64_t)l << HF_STR_OFF_BITS));
-      pos += l;
-    }
-    *len = pos;
-    return HF_OK;
+/* Bytes that make_blob() may write for frame f: at least the blob's length
+ * (string bytes that were overwritten are counted, not copied). */
+static size_t blob_bound(const hf_type_def *t, const hf_bframe *f) {
+  return t->kind == HF_KIND_OBJECT ? t->slot_width + f->str_len : f->nelems * 4;
+}
+
+/* Renders the record of frame f (content form) at dst, which has room for
+ * blob_bound() bytes; returns its length. */
+static size_t make_blob(const hf_type_def *t, const hf_bframe *f,
+                        unsigned char *dst) {
+  size_t pos = t->slot_width;
+  uint32_t k;
+  if (t->kind != HF_KIND_OBJECT) {
+    if (f->nelems > 0)
+      memcpy(dst, f->elems, f->nelems * 4);
+    return f->nelems * 4;
   }
-  n = f->nelems;
-  if (grow(&b->blob, &b->blob_cap, n * 4 + 1, 1))
-    return HF_E_NOMEM;
-  if (n > 0)
-    memcpy(b->blob, f->elems, n * 4);
-  *len = n * 4;
-  return HF_OK;
+  memcpy(dst, f->slot, t->slot_width);
+  for (k = 0; k < t->nfields; k++) {
+    const hf_field_def *fd = &t->fields[k];
+    size_t l;
+    if ((fd->type != HF_FT_STRING && fd->type != HF_FT_BYTES) ||
+        !(f->slot[t->present_off + k / 8] & (1u << (k % 8))))
+      continue;
+    l = (size_t)(hf_le64(f->slot + fd->offset) >> HF_STR_OFF_BITS);
+    if (l > 0)
+      memcpy(dst + pos, f->str + f->sloc[k], l);
+    hf_put64(dst + fd->offset, (uint64_t)(pos - t->slot_width) |
+                                   ((uint64_t)l << HF_STR_OFF_BITS));
+    pos += l;
+  }
+  return pos;
 }
 
 /* ---- Keys -----------------------------------------------------------------
@@ -729,7 +767,50 @@ static void format_key(const hf_value *vals, uint32_t n, char *buf,
 /* ---- The per-type store ---------------------------------------------------
  */
 
-static int store_reserve(hf_bstore *st, const hf_type_def *t, size_t bloblen) {
+/* The loc of a table position (see hf_bslot). */
+static uint64_t slot_loc(uint64_t off, uint64_t len) {
+  if (off > HF_B_LOC_MASK || len > HF_B_LOC_MAXLEN)
+    return HF_B_FAR;
+  return off | len << HF_B_LOC_BITS;
+}
+
+/* The blob a table position refers to, and its length. */
+static const unsigned char *slot_blob(const hf_bstore *st, const hf_bslot *s,
+                                      size_t *len) {
+  if (s->loc == HF_B_FAR)
+    return hf_bstore_blob(st, HF_B_ENT_ID(s->ent), len);
+  *len = (size_t)(s->loc >> HF_B_LOC_BITS);
+  return st->data + (s->loc & HF_B_LOC_MASK);
+}
+
+/* Rebuilds the table at twice its size (1024 positions at first).  calloc:
+ * a free position is all zero, and large zeroed blocks come from the kernel
+ * without a pass over them. */
+static int table_grow(hf_bstore *st) {
+  const uint64_t size = st->tmask ? 2 * (st->tmask + 1) : 1024;
+  const uint64_t mask = size - 1;
+  hf_bslot *nt;
+  uint32_t i;
+  if (size > SIZE_MAX / sizeof *nt)
+    return HF_E_NOMEM;
+  nt = calloc((size_t)size, sizeof *nt);
+  if (nt == NULL)
+    return HF_E_NOMEM;
+  for (i = 0; i < st->n; i++) {
+    uint64_t j = st->hash[i] & mask;
+    while (nt[j].ent != 0)
+      j = (j + 1) & mask;
+    nt[j].ent = HF_B_ENT(st->hash[i], i);
+    nt[j].loc = slot_loc(st->off[i], st->off[i + 1] - st->off[i]);
+  }
+  free(st->table);
+  st->table = nt;
+  st->tmask = mask;
+  return HF_OK;
+}
+
+/* Makes room for one more record whose blob takes at most `bound` bytes. */
+static int store_reserve(hf_bstore *st, const hf_type_def *t, size_t bound) {
   if (st->n == st->cap) {
     size_t cap = st->cap, c;
     if (cap >= HF_MAX_ORDINALS)
@@ -755,47 +836,32 @@ static int store_reserve(hf_bstore *st, const hf_type_def *t, size_t bloblen) {
     st->off[0] = 0;
   }
   /* One spare byte: data is never NULL, even when all blobs are empty. */
-  if (bloblen >= st->data_cap - st->data_len) {
+  if (bound >= st->data_cap - st->data_len) {
     size_t c = (size_t)st->data_cap;
-    if (grow(&st->data, &c, (size_t)st->data_len + bloblen + 1, 1))
+    if (bound > SIZE_MAX - 1 - (size_t)st->data_len ||
+        grow(&st->data, &c, (size_t)st->data_len + bound + 1, 1))
       return HF_E_NOMEM;
     st->data_cap = c;
   }
   /* Keep the table at most half full. */
-  if ((uint64_t)st->n + 1 > (st->tmask + 1) / 2) {
-    uint64_t size = st->tmask ? 2 * (st->tmask + 1) : 1024, mask = size - 1;
-    uint64_t *nt = malloc((size_t)size * sizeof *nt);
-    uint32_t i;
-    if (nt == NULL)
-      return HF_E_NOMEM;
-    memset(nt, 0xFF, (size_t)size * sizeof *nt);
-    for (i = 0; i < st->n; i++) {
-      uint64_t j = st->hash[i] & mask;
-      while (nt[j] != HF_B_EMPTY)
-        j = (j + 1) & mask;
-      nt[j] = HF_B_ENT(st->hash[i], i);
-    }
-    free(st->table);
-    st->table = nt;
-    st->tmask = mask;
-  }
+  if ((uint64_t)st->n + 1 > (st->tmask + 1) / 2)
+    return table_grow(st);
   return HF_OK;
 }
 
-/* Appends a new record; its table entry goes to free position `pos`. */
-static uint32_t store_add(hf_bstore *st, uint64_t pos,
-                          const unsigned char *blob, size_t len, uint64_t h,
+/* Appends the record whose blob of `len` bytes was rendered at the end of
+ * data; its table entry goes to free position `pos`. */
+static uint32_t store_add(hf_bstore *st, uint64_t pos, size_t len, uint64_t h,
                           uint64_t line) {
   uint32_t id = st->n++;
-  if (len > 0)
-    memcpy(st->data + st->data_len, blob, len);
+  st->table[pos].ent = HF_B_ENT(h, id);
+  st->table[pos].loc = slot_loc(st->data_len, len);
   st->data_len += len;
   st->off[id + 1] = st->data_len;
   st->hash[id] = h;
   st->flags[id] = 0;
   if (st->line != NULL)
     st->line[id] = line;
-  st->table[pos] = HF_B_ENT(h, id);
   return id;
 }
 
@@ -804,10 +870,10 @@ static uint32_t store_add(hf_bstore *st, uint64_t pos,
 static void store_pop(hf_bstore *st, size_t unit) {
   uint32_t id = st->n - 1;
   uint64_t mask = st->tmask, i = st->hash[id] & mask, j;
-  while (HF_B_ENT_ID(st->table[i]) != id)
+  while (HF_B_ENT_ID(st->table[i].ent) != id)
     i = (i + 1) & mask;
-  for (j = (i + 1) & mask; st->table[j] != HF_B_EMPTY; j = (j + 1) & mask) {
-    uint64_t home = st->hash[HF_B_ENT_ID(st->table[j])] & mask;
+  for (j = (i + 1) & mask; st->table[j].ent != 0; j = (j + 1) & mask) {
+    uint64_t home = st->hash[HF_B_ENT_ID(st->table[j].ent)] & mask;
     /* Move entry j into the hole at i unless its home lies in (i, j]. */
     int stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
     if (!stays) {
@@ -815,7 +881,8 @@ static void store_pop(hf_bstore *st, size_t unit) {
       i = j;
     }
   }
-  st->table[i] = HF_B_EMPTY;
+  st->table[i].ent = 0;
+  st->table[i].loc = 0;
   st->n--;
   st->data_len = st->off[id];
   if (unit > 0) /* collections count their elements for the §10 limit */
@@ -835,36 +902,38 @@ static int keys_equal(const hf_value *a, const hf_value *c, uint32_t n) {
   return 1;
 }
 
-/* Looks the record up by key; see hf_builder_end(). */
-static int end_keyed(hf_builder *b, uint32_t type, size_t len, int root,
-                     uint32_t *id, uint64_t *pos, uint64_t *h, hf_error *err) {
+/* Looks the record whose blob `mine` (len bytes) is up by key; see
+ * hf_builder_end(). */
+static int end_keyed(hf_builder *b, uint32_t type, const unsigned char *mine,
+                     size_t len, int root, uint32_t *id, uint64_t *pos,
+                     uint64_t *h, hf_error *err) {
   const hf_type_def *t = &b->schema->types[type];
-  hf_bstore *st = &b->stores[type];
+  const hf_bstore *st = &b->stores[type];
   hf_value kv[HF_MAX_KEYS], ov[HF_MAX_KEYS];
   uint32_t nullk = 0;
-  uint64_t i;
-  if (hf_bkey_values(b, type, b->blob, kv, &nullk) != HF_OK)
+  uint64_t i, ent;
+  if (hf_bkey_values(b, type, mine, kv, &nullk) != HF_OK)
     return hf_fail_at(err, HF_E_INPUT, b->line, 0, "%s: primary key %s is null",
                       t->name, t->keys[nullk].text);
   *h = hf_key_hash(kv, t->nkeys);
-  for (i = *h & st->tmask; st->table[i] != HF_B_EMPTY;
+  for (i = *h & st->tmask; (ent = st->table[i].ent) != 0;
        i = (i + 1) & st->tmask) {
-    uint32_t e = HF_B_ENT_ID(st->table[i]);
-    if ((st->table[i] ^ *h) >> 32)
-      continue;
+    const uint32_t e = HF_B_ENT_ID(ent);
     size_t elen;
     const unsigned char *eb;
     char kbuf[160];
+    if ((ent ^ *h) >> 32)
+      continue;
     /* The tag matched 32 bits of the hash: comparing the key itself costs
      * no more than a look at the stored hash (one cache miss either way),
      * and on a match it is needed anyway. */
-    eb = hf_bstore_blob(st, e, &elen);
+    eb = slot_blob(st, &st->table[i], &elen);
     hf_bkey_values(b, type, eb, ov, &nullk);
     if (!keys_equal(kv, ov, t->nkeys))
       continue;
     /* Same key: the same record if nested and equal, else a conflict. */
     if ((root && (st->flags[e] & HF_B_ROOT)) || elen != len ||
-        memcmp(eb, b->blob, len) != 0) {
+        memcmp(eb, mine, len) != 0) {
       format_key(kv, t->nkeys, kbuf, sizeof kbuf);
       if (st->line[e] != 0)
         return hf_fail_at(err, HF_E_DUPKEY, b->line, 0,
@@ -882,32 +951,32 @@ static int end_keyed(hf_builder *b, uint32_t type, size_t len, int root,
   return HF_OK;
 }
 
-static int end_unkeyed(hf_builder *b, uint32_t type, size_t len, uint32_t *id,
-                       uint64_t *pos, uint64_t *h) {
+/* Looks the record whose blob `blob` (len bytes) is up by content. */
+static int end_unkeyed(hf_builder *b, uint32_t type, const unsigned char *blob,
+                       size_t len, uint32_t *id, uint64_t *pos, uint64_t *h) {
   const hf_type_def *t = &b->schema->types[type];
   const hf_bstore *st = &b->stores[type];
-  const unsigned char *mine = canonical(b, t, b->blob, len, 0);
-  uint64_t i;
+  const unsigned char *mine = canonical(b, t, blob, len, 0);
+  uint64_t i, ent;
   if (mine == NULL)
     return HF_E_NOMEM;
   *h = hf_xxh3(mine, len);
-  for (i = *h & st->tmask; st->table[i] != HF_B_EMPTY;
+  for (i = *h & st->tmask; (ent = st->table[i].ent) != 0;
        i = (i + 1) & st->tmask) {
-    uint32_t e = HF_B_ENT_ID(st->table[i]);
-    if ((st->table[i] ^ *h) >> 32)
-      continue;
     size_t elen;
     const unsigned char *eb;
+    if ((ent ^ *h) >> 32)
+      continue;
     /* The tag matched 32 bits of the hash; the length and the bytes decide
      * (no look at the stored hash: a duplicate would pay a cache miss for
      * it, and duplicates are most of the lookups of shared lists). */
-    eb = hf_bstore_blob(st, e, &elen);
+    eb = slot_blob(st, &st->table[i], &elen);
     if (elen != len)
       continue;
     if ((eb = canonical(b, t, eb, elen, 1)) == NULL)
       return HF_E_NOMEM;
     if (memcmp(eb, mine, len) == 0) {
-      *id = e;
+      *id = HF_B_ENT_ID(ent);
       return HF_OK;
     }
   }
@@ -920,6 +989,7 @@ int hf_builder_end(hf_builder *b, hf_ref *out, hf_error *err) {
   hf_bframe *f;
   const hf_type_def *t;
   hf_bstore *st;
+  unsigned char *blob;
   size_t len;
   uint32_t id;
   uint64_t pos = 0, h;
@@ -934,22 +1004,24 @@ int hf_builder_end(hf_builder *b, hf_ref *out, hf_error *err) {
   t = &b->schema->types[f->type];
   st = &b->stores[f->type];
   root = b->depth == 1;
-  if (make_blob(b, f, &len) != HF_OK)
-    return nomem(b, err);
-  if (elem_unit(t) > 0 && len / elem_unit(t) > HF_MAX_ELEMENTS - st->nelems)
-    return hf_fail_at(err, HF_E_LIMIT, b->line, 0,
-                      "%s: more than 2^40 elements", t->name);
-  rc = store_reserve(st, t, len);
+  rc = store_reserve(st, t, blob_bound(t, f));
   if (rc == HF_E_LIMIT)
     return hf_fail_at(err, rc, b->line, 0, "%s: more than %u records", t->name,
                       HF_MAX_ORDINALS);
   if (rc != HF_OK)
     return nomem(b, err);
+  /* Rendered in place: a new record is kept by advancing data_len, a
+   * repeat is left there to be overwritten. */
+  blob = st->data + st->data_len;
+  len = make_blob(t, f, blob);
+  if (elem_unit(t) > 0 && len / elem_unit(t) > HF_MAX_ELEMENTS - st->nelems)
+    return hf_fail_at(err, HF_E_LIMIT, b->line, 0,
+                      "%s: more than 2^40 elements", t->name);
   if (t->kind == HF_KIND_OBJECT && t->nkeys > 0) {
-    rc = end_keyed(b, f->type, len, root, &id, &pos, &h, err);
+    rc = end_keyed(b, f->type, blob, len, root, &id, &pos, &h, err);
     if (rc != HF_OK)
       return rc;
-  } else if (end_unkeyed(b, f->type, len, &id, &pos, &h) != HF_OK) {
+  } else if (end_unkeyed(b, f->type, blob, len, &id, &pos, &h) != HF_OK) {
     return nomem(b, err);
   }
   if (id == HF_B_NOID) {
@@ -957,7 +1029,7 @@ int hf_builder_end(hf_builder *b, hf_ref *out, hf_error *err) {
       if (grow(&b->undo, &b->undo_cap, b->nundo + 1, sizeof *b->undo))
         return nomem(b, err);
     }
-    id = store_add(st, pos, b->blob, len, h, b->line);
+    id = store_add(st, pos, len, h, b->line);
     if (elem_unit(t) > 0)
       st->nelems += len / elem_unit(t);
     if (!root) {

@@ -54,25 +54,41 @@ uint32_t hf_builder_open_type(const hf_builder *b);
 
 #define HF_B_NOID UINT32_MAX
 #define HF_B_ROOT 0x1u /* record was closed as a root */
-#define HF_B_EMPTY UINT64_MAX
-#define HF_B_ENT(h, id) (((h) & ~(uint64_t)0xFFFFFFFFu) | (uint64_t)(id))
-#define HF_B_ENT_ID(e) ((uint32_t)(e))
+
+/* One position of a store's hash table (open addressing on the hash, linear
+ * probing).  `ent` holds the high 32 bits of the hash above id + 1, so 0 is
+ * a free position and most misses cost no further memory access; `loc`
+ * says where the blob is (offset in data | length << HF_B_LOC_BITS), so
+ * that a probe whose tag matches reads the blob without a look at off[] (one
+ * cache miss less), and one whose length differs reads nothing.  Blobs too
+ * long or too far out for that encoding have loc HF_B_FAR and are found
+ * through off[]. */
+typedef struct hf_bslot {
+  uint64_t ent;
+  uint64_t loc;
+} hf_bslot;
+
+#define HF_B_ENT(h, id) (((h) & ~(uint64_t)0xFFFFFFFFu) | ((uint64_t)(id) + 1u))
+#define HF_B_ENT_ID(e) ((uint32_t)(e)-1u)
+#define HF_B_LOC_BITS 40 /* offset bits; the length takes the 24 above */
+#define HF_B_LOC_MASK ((UINT64_C(1) << HF_B_LOC_BITS) - 1)
+#define HF_B_LOC_MAXLEN ((UINT64_C(1) << (64 - HF_B_LOC_BITS)) - 2)
+#define HF_B_FAR UINT64_MAX
 
 /* The distinct records of one type. */
 typedef struct hf_bstore {
   uint32_t n, cap; /* records (ids 0..n-1) and room in the arrays */
   uint64_t *off;   /* cap+1 entries: blob of id i is data[off[i], off[i+1]) */
-  unsigned char *data; /* blobs, back to back */
+  unsigned char *data; /* blobs, back to back; the record being closed is
+                          rendered straight after the last one */
   uint64_t data_len, data_cap;
   uint64_t *hash;       /* content hash (unkeyed) or key hash (keyed) */
   uint64_t *line;       /* keyed types: input line of the first appearance */
   unsigned char *flags; /* HF_B_* */
-  /* Open addressing on hash, linear probing: entries are the high 32 bits
-   * of the hash above the id, so most misses cost no further memory access;
-   * HF_B_EMPTY = free. */
-  uint64_t *table;
-  uint64_t tmask;  /* table size - 1 (power of two), 0 before first use */
-  uint64_t nelems; /* collections: elements or entries stored */
+  hf_bslot *table;      /* at most half full */
+  uint64_t tmask;       /* table size - 1 (power of two), 0 before first use */
+  uint64_t nelems;      /* collections: elements or entries stored */
+  uint32_t pk_field;    /* field that is the whole primary key, or HF_B_NOID */
 } hf_bstore;
 
 /* One open record on the stack.  Buffers are kept and reused by the next
@@ -111,8 +127,6 @@ struct hf_builder {
   hf_ref *undo; /* records created under the current open root */
   size_t nundo, undo_cap;
 
-  unsigned char *blob; /* scratch for the content of the record being closed */
-  size_t blob_cap;
   unsigned char *canon[2]; /* scratch: canonical forms of sets and maps */
   size_t canon_cap[2];
 
