@@ -621,3 +621,150 @@ Test(builder, failed_write_leaves_existing_file_untouched) {
   hf_builder_free(b);
   hf_schema_free(s);
 }
+
+/* ---- Store table: growth, undo, long blobs ---------------------------------
+ */
+
+static const char *TAGGED = "Movie @PrimaryKey(id) { long id; Genre genre; }\n"
+                            "Genre { string name; }\n"
+                            "Tag @PrimaryKey(name) { string name; }\n";
+
+static hf_ref genre_n(hf_builder *b, const char *prefix, int i) {
+  char name[32];
+  snprintf(name, sizeof name, "%s%d", prefix, i);
+  return str_rec(b, 1, name);
+}
+
+static void root_movie(hf_builder *b, int64_t id, hf_ref g) {
+  hf_error err;
+  cr_assert_eq(hf_builder_begin(b, 0, &err), HF_OK, "%s", err.msg);
+  cr_assert_eq(hf_builder_set_long(b, 0, id, &err), HF_OK, "%s", err.msg);
+  cr_assert_eq(hf_builder_set_ref(b, 1, g, &err), HF_OK, "%s", err.msg);
+  cr_assert_eq(hf_builder_end(b, NULL, &err), HF_OK, "%s", err.msg);
+}
+
+Test(builder, dedup_finds_every_record_after_growth_and_undo) {
+  hf_schema *s = parse(TAGGED);
+  hf_builder *b;
+  hf_error err;
+  const hf_bstore *st;
+  uint32_t n0, ids[3000];
+  int i;
+  cr_assert_eq(hf_builder_new(s, NULL, &b, &err), HF_OK);
+  st = &b->stores[1];
+  /* 3000 distinct genres: the table grows from 1024 to 8192 positions. */
+  for (i = 0; i < 3000; i++) {
+    hf_ref g;
+    cr_assert_eq(hf_builder_begin(b, 0, &err), HF_OK);
+    g = genre_n(b, "g", i);
+    ids[i] = g.id;
+    cr_assert_eq(g.id, (uint32_t)i);
+    hf_builder_set_long(b, 0, i, &err);
+    hf_builder_set_ref(b, 1, g, &err);
+    cr_assert_eq(hf_builder_end(b, NULL, &err), HF_OK);
+  }
+  cr_assert_eq(st->tmask + 1, 8192);
+  n0 = st->n;
+  /* An abandoned root that made 2000 new genres (growing the table again)
+   * and reused old ones: discard pops exactly the new ones, newest first,
+   * moving entries back over the holes. */
+  cr_assert_eq(hf_builder_begin(b, 0, &err), HF_OK);
+  for (i = 0; i < 2000; i++) {
+    cr_assert_eq(genre_n(b, "x", i).id, n0 + (uint32_t)i);
+    cr_assert_eq(genre_n(b, "g", i).id, ids[i]);
+  }
+  cr_assert_eq(st->tmask + 1, 16384);
+  hf_builder_discard(b);
+  cr_assert_eq(st->n, n0);
+  /* Every surviving record is still found; the popped ones are new again. */
+  cr_assert_eq(hf_builder_begin(b, 0, &err), HF_OK);
+  for (i = 2999; i >= 0; i--)
+    cr_assert_eq(genre_n(b, "g", i).id, ids[i], "g%d", i);
+  for (i = 0; i < 10; i++)
+    cr_assert_eq(genre_n(b, "x", i).id, n0 + (uint32_t)i);
+  hf_builder_discard(b);
+  cr_assert_eq(st->n, n0);
+  root_movie(b, 5000, genre_n(b, "g", 7));
+  cr_assert_eq(st->n, n0);
+  hf_builder_free(b);
+  hf_schema_free(s);
+}
+
+Test(builder, string_keys_and_undo_across_growth) {
+  hf_schema *s = parse(TAGGED);
+  hf_builder *b;
+  hf_error err;
+  char name[32];
+  int i;
+  cr_assert_eq(hf_builder_new(s, NULL, &b, &err), HF_OK);
+  for (i = 0; i < 1500; i++) {
+    snprintf(name, sizeof name, "tag-%d", i);
+    cr_assert_eq(hf_builder_begin(b, 2, &err), HF_OK);
+    cr_assert_eq(hf_builder_set_string(b, 0, name, strlen(name), &err), HF_OK);
+    cr_assert_eq(hf_builder_end(b, NULL, &err), HF_OK, "%s", err.msg);
+  }
+  cr_assert_eq(b->stores[2].n, 1500);
+  for (i = 0; i < 1500; i += 7) {
+    snprintf(name, sizeof name, "tag-%d", i);
+    cr_assert_eq(hf_builder_begin(b, 2, &err), HF_OK);
+    hf_builder_set_string(b, 0, name, strlen(name), &err);
+    cr_assert_eq(hf_builder_end(b, NULL, &err), HF_E_DUPKEY, "%s", name);
+    cr_assert(strstr(err.msg, name) != NULL, "%s", err.msg);
+    hf_builder_discard(b);
+  }
+  cr_assert_eq(b->stores[2].n, 1500);
+  hf_builder_free(b);
+  hf_schema_free(s);
+}
+
+/* Blobs longer than a table position can describe are found through off[]. */
+Test(builder, blobs_too_long_for_the_table_entry_dedup_and_key_check) {
+  hf_schema *s = parse(TAGGED);
+  hf_builder *b;
+  hf_error err;
+  hf_reader *r;
+  hf_ref g1, g2, g3;
+  unsigned char *out;
+  size_t len, big = HF_MAX_STRING;
+  char *v = malloc(big);
+  cr_assert_not_null(v);
+  memset(v, 'a', big);
+  cr_assert_eq(hf_builder_new(s, NULL, &b, &err), HF_OK);
+  cr_assert_eq(hf_builder_begin(b, 0, &err), HF_OK);
+  hf_builder_set_long(b, 0, 1, &err);
+  cr_assert_eq(hf_builder_begin(b, 1, &err), HF_OK);
+  cr_assert_eq(hf_builder_set_string(b, 0, v, big, &err), HF_OK, "%s", err.msg);
+  cr_assert_eq(hf_builder_end(b, &g1, &err), HF_OK, "%s", err.msg);
+  cr_assert_eq(hf_builder_begin(b, 1, &err), HF_OK);
+  cr_assert_eq(hf_builder_set_string(b, 0, v, big, &err), HF_OK);
+  cr_assert_eq(hf_builder_end(b, &g2, &err), HF_OK);
+  v[big - 1] = 'b'; /* same length, differs in the last byte */
+  cr_assert_eq(hf_builder_begin(b, 1, &err), HF_OK);
+  cr_assert_eq(hf_builder_set_string(b, 0, v, big, &err), HF_OK);
+  cr_assert_eq(hf_builder_end(b, &g3, &err), HF_OK);
+  cr_assert_eq(g1.id, g2.id);
+  cr_assert_neq(g1.id, g3.id);
+  cr_assert_eq(
+      b->stores[1].table[b->stores[1].hash[g1.id] & b->stores[1].tmask].loc,
+      HF_B_FAR);
+  hf_builder_set_ref(b, 1, g3, &err);
+  cr_assert_eq(hf_builder_end(b, NULL, &err), HF_OK);
+  /* A keyed record with a long blob: found again by key, and a different
+   * record under the same key is a conflict. */
+  cr_assert_eq(hf_builder_begin(b, 2, &err), HF_OK);
+  hf_builder_set_string(b, 0, v, big, &err);
+  cr_assert_eq(hf_builder_end(b, NULL, &err), HF_OK, "%s", err.msg);
+  cr_assert_eq(hf_builder_begin(b, 2, &err), HF_OK);
+  hf_builder_set_string(b, 0, v, big, &err);
+  cr_assert_eq(hf_builder_end(b, NULL, &err), HF_E_DUPKEY);
+  hf_builder_discard(b);
+  out = snapshot(b, &len);
+  r = open_verified(out, len);
+  cr_assert_eq(hf_reader_record_count(r, 1), 1);
+  cr_assert_eq(hf_reader_record_count(r, 2), 1);
+  hf_reader_close(r);
+  free(out);
+  free(v);
+  hf_builder_free(b);
+  hf_schema_free(s);
+}
