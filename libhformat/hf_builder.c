@@ -181,6 +181,20 @@ static int check_open(hf_builder *b, hf_error *err) {
   return HF_OK;
 }
 
+static int frame_begin(hf_bframe *f, const hf_type_def *t, uint32_t type) {
+  f->type = type;
+  f->str_len = 0;
+  f->nelems = 0;
+  f->keyset_n = 0;
+  if (t->kind == HF_KIND_OBJECT) {
+    if (grow(&f->slot, &f->slot_cap, t->slot_width, 1) ||
+        grow(&f->sloc, &f->sloc_cap, t->nfields, sizeof *f->sloc))
+      return HF_E_NOMEM;
+    memset(f->slot, 0, t->slot_width);
+  }
+  return HF_OK;
+}
+
 int hf_builder_begin(hf_builder *b, uint32_t type, hf_error *err) {
   const hf_type_def *t;
   hf_bframe *f;
@@ -208,16 +222,8 @@ int hf_builder_begin(hf_builder *b, uint32_t type, hf_error *err) {
   }
   t = &b->schema->types[type];
   f = &b->frames[b->depth];
-  f->type = type;
-  f->str_len = 0;
-  f->nelems = 0;
-  f->keyset_n = 0;
-  if (t->kind == HF_KIND_OBJECT) {
-    if (grow(&f->slot, &f->slot_cap, t->slot_width, 1) ||
-        grow(&f->sloc, &f->sloc_cap, t->nfields, sizeof *f->sloc))
-      return nomem(b, err);
-    memset(f->slot, 0, t->slot_width);
-  }
+  if (frame_begin(f, t, type) != HF_OK)
+    return nomem(b, err);
   b->depth++;
   return HF_OK;
 }
@@ -282,6 +288,30 @@ static void mark_present(hf_bframe *f, const hf_type_def *t, uint32_t field) {
   f->slot[t->present_off + field / 8] |= (unsigned char)(1u << (field % 8));
 }
 
+/* The frame side of the setters, shared with leaf rendering: field `field`
+ * of object type t takes the little-endian value le (fd->size bytes), or
+ * the bytes p[0..len). */
+static void frame_put_fixed(hf_bframe *f, const hf_type_def *t, uint32_t field,
+                            const unsigned char *le) {
+  const hf_field_def *fd = &t->fields[field];
+  memcpy(f->slot + fd->offset, le, fd->size);
+  mark_present(f, t, field);
+}
+
+static int frame_put_var(hf_bframe *f, const hf_type_def *t, uint32_t field,
+                         const void *p, size_t len) {
+  if (grow(&f->str, &f->str_cap, f->str_len + len, 1))
+    return HF_E_NOMEM;
+  if (len > 0)
+    memcpy(f->str + f->str_len, p, len);
+  f->sloc[field] = f->str_len;
+  f->str_len += len;
+  /* The slot holds the length until end() places the bytes (§6.4). */
+  hf_put64(f->slot + t->fields[field].offset, (uint64_t)len << HF_STR_OFF_BITS);
+  mark_present(f, t, field);
+  return HF_OK;
+}
+
 #if defined(__GNUC__) || defined(__clang__)
 #define PREFETCH(p) __builtin_prefetch(p)
 #else
@@ -306,8 +336,7 @@ static int set_fixed(hf_builder *b, uint32_t field, hf_ftype ft,
   int rc = field_target(b, field, ft, &f, &fd, err);
   if (rc != HF_OK)
     return rc;
-  memcpy(f->slot + fd->offset, le, fd->size);
-  mark_present(f, &b->schema->types[f->type], field);
+  frame_put_fixed(f, &b->schema->types[f->type], field, le);
   if (field == b->stores[f->type].pk_field &&
       (ft == HF_FT_LONG || ft == HF_FT_INT)) {
     hf_value v;
@@ -380,15 +409,8 @@ static int set_var(hf_builder *b, uint32_t field, hf_ftype ft, const void *p,
     return hf_fail_at(err, HF_E_INPUT, b->line, 0,
                       "%s.%s: invalid UTF-8 at byte %zu of the string", t->name,
                       fd->name, bad);
-  if (grow(&f->str, &f->str_cap, f->str_len + len, 1))
+  if (frame_put_var(f, t, field, p, len) != HF_OK)
     return nomem(b, err);
-  if (len > 0)
-    memcpy(f->str + f->str_len, p, len);
-  f->sloc[field] = f->str_len;
-  f->str_len += len;
-  /* The slot holds the length until end() places the bytes (§6.4). */
-  hf_put64(f->slot + fd->offset, (uint64_t)len << HF_STR_OFF_BITS);
-  mark_present(f, t, field);
   if (field == b->stores[f->type].pk_field) {
     hf_value v;
     v.type = ft;
@@ -951,16 +973,19 @@ static int end_keyed(hf_builder *b, uint32_t type, const unsigned char *mine,
   return HF_OK;
 }
 
-/* Looks the record whose blob `blob` (len bytes) is up by content. */
+/* Looks the record whose blob `blob` (len bytes) is up by content; *h is
+ * its hash, computed here unless `hashed`. */
 static int end_unkeyed(hf_builder *b, uint32_t type, const unsigned char *blob,
-                       size_t len, uint32_t *id, uint64_t *pos, uint64_t *h) {
+                       size_t len, uint32_t *id, uint64_t *pos, uint64_t *h,
+                       int hashed) {
   const hf_type_def *t = &b->schema->types[type];
   const hf_bstore *st = &b->stores[type];
   const unsigned char *mine = canonical(b, t, blob, len, 0);
   uint64_t i, ent;
   if (mine == NULL)
     return HF_E_NOMEM;
-  *h = hf_xxh3(mine, len);
+  if (!hashed)
+    *h = hf_xxh3(mine, len);
   for (i = *h & st->tmask; (ent = st->table[i].ent) != 0;
        i = (i + 1) & st->tmask) {
     size_t elen;
@@ -984,6 +1009,9 @@ static int end_unkeyed(hf_builder *b, uint32_t type, const unsigned char *blob,
   *pos = i;
   return HF_OK;
 }
+
+static int keep(hf_builder *b, uint32_t type, uint32_t id, uint64_t pos,
+                size_t len, uint64_t h, int root, hf_ref *out, hf_error *err);
 
 int hf_builder_end(hf_builder *b, hf_ref *out, hf_error *err) {
   hf_bframe *f;
@@ -1021,9 +1049,22 @@ int hf_builder_end(hf_builder *b, hf_ref *out, hf_error *err) {
     rc = end_keyed(b, f->type, blob, len, root, &id, &pos, &h, err);
     if (rc != HF_OK)
       return rc;
-  } else if (end_unkeyed(b, f->type, blob, len, &id, &pos, &h) != HF_OK) {
+  } else if (end_unkeyed(b, f->type, blob, len, &id, &pos, &h, 0) != HF_OK) {
     return nomem(b, err);
   }
+  rc = keep(b, f->type, id, pos, len, h, root, out, err);
+  if (rc == HF_OK)
+    b->depth--;
+  return rc;
+}
+
+/* The rest of closing a record of `type` whose blob (len bytes, hash h) lies
+ * at the end of its store: id is the repeat found, or HF_B_NOID and pos the
+ * free table position for a new record.  *out (may be NULL) gets its ref. */
+static int keep(hf_builder *b, uint32_t type, uint32_t id, uint64_t pos,
+                size_t len, uint64_t h, int root, hf_ref *out, hf_error *err) {
+  const hf_type_def *t = &b->schema->types[type];
+  hf_bstore *st = &b->stores[type];
   if (id == HF_B_NOID) {
     if (!root) {
       if (grow(&b->undo, &b->undo_cap, b->nundo + 1, sizeof *b->undo))
@@ -1033,7 +1074,7 @@ int hf_builder_end(hf_builder *b, hf_ref *out, hf_error *err) {
     if (elem_unit(t) > 0)
       st->nelems += len / elem_unit(t);
     if (!root) {
-      b->undo[b->nundo].type = f->type;
+      b->undo[b->nundo].type = type;
       b->undo[b->nundo].id = id;
       b->nundo++;
     }
@@ -1042,17 +1083,104 @@ int hf_builder_end(hf_builder *b, hf_ref *out, hf_error *err) {
     if (grow(&b->roots, &b->roots_cap, b->nroots + 1, sizeof *b->roots))
       return nomem(b, err);
     st->flags[id] |= HF_B_ROOT;
-    b->roots[b->nroots].type = f->type;
+    b->roots[b->nroots].type = type;
     b->roots[b->nroots].id = id;
     b->nroots++;
     b->nundo = 0; /* everything created so far belongs to a root now */
   }
-  b->depth--;
   if (out != NULL) {
-    out->type = f->type;
+    out->type = type;
     out->id = id;
   }
   return HF_OK;
+}
+
+/* ---- Leaf records (hf_jtape.c) ------------------------------------------ */
+
+int hf_bleaf_type(const hf_schema *s, uint32_t type) {
+  const hf_type_def *t = &s->types[type];
+  uint32_t k;
+  if (t->kind != HF_KIND_OBJECT || t->nkeys > 0)
+    return 0;
+  for (k = 0; k < t->nfields; k++)
+    if (t->fields[k].type == HF_FT_REF)
+      return 0;
+  return 1;
+}
+
+int hf_bleaf_begin(hf_bframe *f, const hf_schema *s, uint32_t type) {
+  return frame_begin(f, &s->types[type], type);
+}
+
+int hf_bleaf_set(hf_bframe *f, const hf_schema *s, uint32_t field, hf_ftype ft,
+                 const void *p, size_t len) {
+  const hf_type_def *t = &s->types[f->type];
+  if (field >= t->nfields || t->fields[field].type != ft)
+    return HF_E_TYPE;
+  if (ft != HF_FT_STRING && ft != HF_FT_BYTES) {
+    if (len != t->fields[field].size)
+      return HF_E_ARG;
+    frame_put_fixed(f, t, field, p);
+    return HF_OK;
+  }
+  if (len > HF_MAX_STRING)
+    return HF_E_LIMIT; /* the builder's own message comes from add_json */
+  return frame_put_var(f, t, field, p, len);
+}
+
+size_t hf_bleaf_bound(const hf_schema *s, const hf_bframe *f) {
+  return blob_bound(&s->types[f->type], f);
+}
+
+size_t hf_bleaf_render(const hf_schema *s, const hf_bframe *f,
+                       unsigned char *dst) {
+  return make_blob(&s->types[f->type], f, dst);
+}
+
+void hf_bleaf_free(hf_bframe *f) {
+  frame_free(f);
+}
+
+void hf_builder_prefetch(const hf_builder *b, uint32_t type, uint64_t h,
+                         int blob) {
+  const hf_bstore *st = &b->stores[type];
+  const hf_bslot *sl;
+  if (st->tmask == 0)
+    return;
+  sl = &st->table[h & st->tmask];
+  if (!blob)
+    PREFETCH(sl);
+  else if (sl->ent != 0 && !((sl->ent ^ h) >> 32) && sl->loc != HF_B_FAR)
+    PREFETCH(st->data + (sl->loc & HF_B_LOC_MASK));
+}
+
+int hf_builder_add_leaf(hf_builder *b, uint32_t type, const unsigned char *blob,
+                        size_t len, uint64_t h, hf_ref *out, hf_error *err) {
+  const hf_type_def *t;
+  hf_bstore *st;
+  uint32_t id;
+  uint64_t pos = 0;
+  int rc;
+  if (b == NULL)
+    return hf_fail(err, HF_E_ARG, UINT64_MAX, "no builder");
+  if ((rc = check_open(b, err)) != HF_OK)
+    return rc;
+  if (type >= b->schema->ntypes || !hf_bleaf_type(b->schema, type))
+    return hf_fail_at(err, HF_E_ARG, b->line, 0,
+                      "type %" PRIu32 " is not a leaf type", type);
+  t = &b->schema->types[type];
+  st = &b->stores[type];
+  rc = store_reserve(st, t, len);
+  if (rc == HF_E_LIMIT)
+    return hf_fail_at(err, rc, b->line, 0, "%s: more than %u records", t->name,
+                      HF_MAX_ORDINALS);
+  if (rc != HF_OK)
+    return nomem(b, err);
+  if (end_unkeyed(b, type, blob, len, &id, &pos, &h, 1) != HF_OK)
+    return nomem(b, err);
+  if (id == HF_B_NOID && len > 0) /* new: its blob joins the store */
+    memcpy(st->data + st->data_len, blob, len);
+  return keep(b, type, id, pos, len, h, b->depth == 0, out, err);
 }
 
 void hf_builder_discard(hf_builder *b) {

@@ -157,6 +157,33 @@ int hf_bkey_values(const hf_builder *b, uint32_t type,
                    const unsigned char *blob, hf_value *vals,
                    uint32_t *null_path);
 
+/* ---- Leaf records (hf_jtape.c) -------------------------------------------
+ * A leaf type is an object type without a primary key or a reference
+ * field: its content form follows from its field values alone.  A parsing
+ * thread renders leaf records into blobs with a frame of its own (begin,
+ * set, bound, render) and hashes them; the building thread adds each whole
+ * with hf_builder_add_leaf() (what begin, the setters and end would do) and
+ * can prefetch the table position and blob a lookup will read. */
+int hf_bleaf_type(const hf_schema *s, uint32_t type);
+int hf_bleaf_begin(hf_bframe *f, const hf_schema *s, uint32_t type);
+/* `p` is the little-endian value (the field's size) or the bytes of a
+ * string (checked UTF-8) or bytes field; HF_OK, or an error code. */
+int hf_bleaf_set(hf_bframe *f, const hf_schema *s, uint32_t field, hf_ftype ft,
+                 const void *p, size_t len);
+size_t hf_bleaf_bound(const hf_schema *s, const hf_bframe *f);
+size_t hf_bleaf_render(const hf_schema *s, const hf_bframe *f,
+                       unsigned char *dst);
+void hf_bleaf_free(hf_bframe *f);
+
+/* `blob` (len bytes) rendered by hf_bleaf_render() for leaf type `type`,
+ * h = hf_xxh3(blob, len). */
+int hf_builder_add_leaf(hf_builder *b, uint32_t type, const unsigned char *blob,
+                        size_t len, uint64_t h, hf_ref *out, hf_error *err);
+/* A hint: fetch the table position (blob 0) or, once that is cached, the
+ * blob (blob 1) a lookup of hash h in `type` will read. */
+void hf_builder_prefetch(const hf_builder *b, uint32_t type, uint64_t h,
+                         int blob);
+
 /* hf_finish.c: assigns ordinals and renders the snapshot into b->out. */
 int hf_builder_finish(hf_builder *b, hf_error *err);
 

@@ -550,7 +550,21 @@ static int get_str(jctx *j, const jsmntok_t *t, const char **out,
   size_t i, o = 0, bad;
   int high = 0, esc = 0;
   char *w;
-  for (i = 0; i < n; i++) {
+  /* Eight bytes at a time while none is a control character.  Each word
+   * test is exact ("a byte below 0x20", "a byte from 0x80", "a byte
+   * 0x5c"); a control character stops them and the loop below names its
+   * position. */
+  for (i = 0; i + 8 <= n; i += 8) {
+    const uint64_t ones = UINT64_C(0x0101010101010101), top = ones << 7;
+    uint64_t word, x;
+    memcpy(&word, p + i, 8);
+    if ((word - ones * 0x20) & ~word & top)
+      break;
+    x = word ^ (ones * '\\');
+    high |= (word & top) != 0;
+    esc |= ((x - ones) & ~x & top) != 0;
+  }
+  for (; i < n; i++) {
     const unsigned char ch = (unsigned char)p[i];
     if (ch < 0x20)
       return fail(j, HF_E_INPUT, (size_t)t->start + i,

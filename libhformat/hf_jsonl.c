@@ -284,7 +284,12 @@ static int run_lines(ingest *g, batch *bt, size_t from, uint64_t line,
 
 /* Parses bt onto its tape (a worker's part). */
 static void tape_batch(ingest *g, batch *bt) {
-  hf_jtape_reset(&bt->tape, bt->text, bt->len, bt->first_line);
+  if (hf_jtape_reset(&bt->tape, g->s, bt->text, bt->len, bt->first_line) !=
+      HF_OK) {
+    bt->taped = 0; /* the building thread adds them all */
+    bt->taped_line = bt->first_line;
+    return;
+  }
   run_lines(g, bt, 0, bt->first_line, NULL, NULL, NULL);
 }
 

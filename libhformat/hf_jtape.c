@@ -16,7 +16,9 @@ enum {
   JOP_ARENA,    /* ft, arg: field; v: arena offset | len << 32 */
   JOP_REF,      /* arg: field; v: tape-local ref id */
   JOP_ADD,      /* v: tape-local ref id */
-  JOP_PUT       /* v: key id | value id << 32 */
+  JOP_PUT,      /* v: key id | value id << 32 */
+  JOP_LEAF      /* arg: type; v: arena offset | len << 32 of the blob, which
+                   its 8-byte hash follows */
 };
 
 struct hf_jop {
@@ -30,8 +32,19 @@ static uint64_t pack(uint64_t lo, uint64_t hi) {
   return lo | hi << 32;
 }
 
-void hf_jtape_reset(hf_jtape *t, const char *text, size_t len,
-                    uint64_t first_line) {
+int hf_jtape_reset(hf_jtape *t, const hf_schema *s, const char *text,
+                   size_t len, uint64_t first_line) {
+  if (t->s != s) {
+    uint32_t k;
+    unsigned char *leaf = realloc(t->leaf, s->ntypes ? s->ntypes : 1);
+    if (leaf == NULL)
+      return HF_E_NOMEM;
+    for (k = 0; k < s->ntypes; k++)
+      leaf[k] = (unsigned char)hf_bleaf_type(s, k);
+    t->leaf = leaf;
+    t->s = s;
+  }
+  t->in_leaf = 0;
   t->nops = 0;
   t->arena_len = 0;
   t->text = text;
@@ -40,12 +53,32 @@ void hf_jtape_reset(hf_jtape *t, const char *text, size_t len,
   t->nends = 0;
   t->line_op = 0;
   t->line_arena = 0;
+  return HF_OK;
 }
 
 void hf_jtape_free(hf_jtape *t) {
   free(t->ops);
   free(t->arena);
+  free(t->leaf);
+  hf_bleaf_free(&t->frame);
   memset(t, 0, sizeof *t);
+}
+
+/* Room for `n` more arena bytes. */
+static int arena_room(hf_jtape *t, size_t n) {
+  if (n > UINT32_MAX - t->arena_len)
+    return HF_E_LIMIT; /* offsets are kept in 32 bits */
+  if (t->arena_len + n > t->arena_cap) {
+    size_t cap = t->arena_cap ? t->arena_cap : 65536;
+    char *a;
+    while (cap < t->arena_len + n)
+      cap *= 2;
+    if ((a = realloc(t->arena, cap)) == NULL)
+      return HF_E_NOMEM;
+    t->arena = a;
+    t->arena_cap = cap;
+  }
+  return HF_OK;
 }
 
 static hf_jop *push(hf_jtape *t, int op, uint32_t arg, uint64_t v) {
@@ -75,12 +108,14 @@ int hf_jtape_line(hf_jtape *t, uint64_t line, const char *p, size_t len) {
   t->line_op = t->nops;
   t->line_arena = t->arena_len;
   t->nends = 0;
+  t->in_leaf = 0;
   return push(t, JOP_LINE, (uint32_t)(line - t->first_line), pack(off, len))
              ? HF_OK
              : HF_E_NOMEM;
 }
 
 int hf_jtape_direct(hf_jtape *t) {
+  t->in_leaf = 0;
   t->nops = t->line_op + 1;
   t->arena_len = t->line_arena;
   t->ops[t->line_op].op = JOP_DIRECT;
@@ -88,19 +123,70 @@ int hf_jtape_direct(hf_jtape *t) {
 }
 
 int hf_jtape_begin(hf_jtape *t, uint32_t type) {
+  if (t->in_leaf)
+    return HF_E_ARG; /* a leaf holds no record: never recorded so */
+  if (type < t->s->ntypes && t->leaf[type]) {
+    if (hf_bleaf_begin(&t->frame, t->s, type) != HF_OK)
+      return HF_E_NOMEM;
+    t->in_leaf = 1;
+    return HF_OK;
+  }
   return push(t, JOP_BEGIN, type, 0) ? HF_OK : HF_E_NOMEM;
 }
 
-int hf_jtape_end(hf_jtape *t, uint32_t type, hf_ref *out) {
-  if (push(t, JOP_END, type, 0) == NULL)
+/* Renders the leaf record into the arena, its hash after it. */
+static int end_leaf(hf_jtape *t, uint32_t type) {
+  const size_t bound = hf_bleaf_bound(t->s, &t->frame);
+  size_t len;
+  uint64_t h;
+  int rc;
+  t->in_leaf = 0;
+  if (bound > UINT32_MAX - 8)
+    return HF_E_LIMIT;
+  if ((rc = arena_room(t, bound + 8)) != HF_OK)
+    return rc;
+  len = hf_bleaf_render(t->s, &t->frame,
+                        (unsigned char *)t->arena + t->arena_len);
+  h = hf_xxh3(t->arena + t->arena_len, len);
+  memcpy(t->arena + t->arena_len + len, &h, 8);
+  if (push(t, JOP_LEAF, type, pack(t->arena_len, len)) == NULL)
     return HF_E_NOMEM;
+  t->arena_len += len + 8;
+  return HF_OK;
+}
+
+int hf_jtape_end(hf_jtape *t, uint32_t type, hf_ref *out) {
+  int rc = t->in_leaf                  ? end_leaf(t, type)
+           : push(t, JOP_END, type, 0) ? HF_OK
+                                       : HF_E_NOMEM;
+  if (rc != HF_OK)
+    return rc;
   out->type = type;
   out->id = t->nends++;
   return HF_OK;
 }
 
+/* The little-endian bytes of scalar `bits` in a field of `size` bytes. */
+static void le_of(unsigned char *le, uint64_t bits, uint32_t size) {
+  if (size == 8)
+    hf_put64(le, bits);
+  else if (size == 4)
+    hf_put32(le, (uint32_t)bits);
+  else
+    le[0] = (unsigned char)(bits != 0);
+}
+
 int hf_jtape_scalar(hf_jtape *t, hf_ftype ft, uint32_t field, uint64_t bits) {
-  hf_jop *o = push(t, JOP_SCALAR, field, bits);
+  hf_jop *o;
+  if (t->in_leaf) {
+    const hf_type_def *td = &t->s->types[t->frame.type];
+    unsigned char le[8];
+    if (field >= td->nfields)
+      return HF_E_ARG;
+    le_of(le, bits, td->fields[field].size);
+    return hf_bleaf_set(&t->frame, t->s, field, ft, le, td->fields[field].size);
+  }
+  o = push(t, JOP_SCALAR, field, bits);
   if (o == NULL)
     return HF_E_NOMEM;
   o->ft = (uint8_t)ft;
@@ -110,6 +196,8 @@ int hf_jtape_scalar(hf_jtape *t, hf_ftype ft, uint32_t field, uint64_t bits) {
 int hf_jtape_data(hf_jtape *t, hf_ftype ft, uint32_t field, const char *p,
                   size_t len) {
   hf_jop *o;
+  if (t->in_leaf)
+    return hf_bleaf_set(&t->frame, t->s, field, ft, p, len);
   if (len > UINT32_MAX)
     return HF_E_LIMIT;
   if (len == 0)
@@ -119,18 +207,9 @@ int hf_jtape_data(hf_jtape *t, hf_ftype ft, uint32_t field, const char *p,
     o = push(t, JOP_TEXT, field, pack((uint64_t)(p - t->text), len));
   } else {
     /* unescaped or decoded: the walk's scratch buffer is reused, copy */
-    if (len > UINT32_MAX - t->arena_len)
-      return HF_E_LIMIT;
-    if (t->arena_len + len > t->arena_cap) {
-      size_t cap = t->arena_cap ? t->arena_cap : 65536;
-      char *n;
-      while (cap < t->arena_len + len)
-        cap *= 2;
-      if ((n = realloc(t->arena, cap)) == NULL)
-        return HF_E_NOMEM;
-      t->arena = n;
-      t->arena_cap = cap;
-    }
+    int rc = arena_room(t, len);
+    if (rc != HF_OK)
+      return rc;
     if (len > 0)
       memcpy(t->arena + t->arena_len, p, len);
     o = push(t, JOP_ARENA, field, pack(t->arena_len, len));
@@ -191,6 +270,36 @@ static hf_ref local(const replay *r, uint64_t id) {
   return id < r->nrefs ? r->refs[id] : none;
 }
 
+/* Room for one more ref. */
+static int grow_refs(replay *r) {
+  if (r->nrefs == r->cap) {
+    size_t cap = r->cap ? 2 * r->cap : 64;
+    hf_ref *n = realloc(r->refs, cap * sizeof *n);
+    if (n == NULL)
+      return HF_E_NOMEM;
+    r->refs = n;
+    r->cap = cap;
+  }
+  return HF_OK;
+}
+
+static uint64_t leaf_hash(const hf_jtape *t, const hf_jop *o) {
+  uint64_t h;
+  memcpy(&h, t->arena + (uint32_t)o->v + (uint32_t)(o->v >> 32), 8);
+  return h;
+}
+
+/* Leaf lookups are memory latency: the table position is fetched FAR ops
+ * ahead, the blob it names NEAR ops ahead, so both are cached when the
+ * lookup comes. */
+#define FAR 96
+#define NEAR 48
+
+static void prefetch(const hf_jtape *t, hf_builder *b, size_t i, int blob) {
+  if (i < t->nops && t->ops[i].op == JOP_LEAF)
+    hf_builder_prefetch(b, t->ops[i].arg, leaf_hash(t, &t->ops[i]), blob);
+}
+
 /* Makes one recorded call; negative on failure. */
 static int step(replay *r, const hf_jtape *t, const hf_jop *o) {
   hf_builder *b = r->b;
@@ -201,14 +310,8 @@ static int step(replay *r, const hf_jtape *t, const hf_jop *o) {
   case JOP_BEGIN:
     return hf_builder_begin(b, o->arg, &r->berr);
   case JOP_END:
-    if (r->nrefs == r->cap) {
-      size_t cap = r->cap ? 2 * r->cap : 64;
-      hf_ref *n = realloc(r->refs, cap * sizeof *n);
-      if (n == NULL)
-        return HF_E_NOMEM;
-      r->refs = n;
-      r->cap = cap;
-    }
+    if ((rc = grow_refs(r)) != HF_OK)
+      return rc;
     rc = hf_builder_end(b, &r->refs[r->nrefs], &r->berr);
     if (rc >= 0)
       r->nrefs++;
@@ -227,6 +330,15 @@ static int step(replay *r, const hf_jtape *t, const hf_jop *o) {
     return hf_builder_add(b, local(r, o->v), &r->berr);
   case JOP_PUT:
     return hf_builder_put(b, local(r, off), local(r, len), &r->berr);
+  case JOP_LEAF:
+    if ((rc = grow_refs(r)) != HF_OK)
+      return rc;
+    rc =
+        hf_builder_add_leaf(b, o->arg, (const unsigned char *)t->arena + off,
+                            len, leaf_hash(t, o), &r->refs[r->nrefs], &r->berr);
+    if (rc >= 0)
+      r->nrefs++;
+    return rc;
   default:
     return HF_E_ARG;
   }
@@ -254,9 +366,12 @@ int hf_jtape_replay(const hf_jtape *t, hf_builder *b, uint32_t type,
     if (lo->op == JOP_LINE) {
       r.nrefs = 0;
       hf_builder_set_line(b, t->first_line + lo->arg);
-      for (; i < t->nops && t->ops[i].op > JOP_DIRECT; i++)
+      for (; i < t->nops && t->ops[i].op > JOP_DIRECT; i++) {
+        prefetch(t, b, i + FAR, 0);
+        prefetch(t, b, i + NEAR, 1);
         if (step(&r, t, &t->ops[i]) < 0)
           break;
+      }
       /* a line's calls close its root: anything else is a refusal too */
       if ((i < t->nops && t->ops[i].op > JOP_DIRECT) ||
           hf_builder_depth(b) != 0) {

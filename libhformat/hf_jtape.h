@@ -13,17 +13,24 @@
  *
  * References between records of one line are tape-local: the n-th record
  * closed on a line has ref id n; replay maps them to the builder's refs.
+ * Leaf records (hf_builder_internal.h) are rendered and hashed here, one op
+ * each, so the building thread only looks them up, with prefetches issued
+ * some ops ahead.
  * Strings are views of the batch text when they have no escape, else copies
  * in the tape's arena.  Not installed.
  */
 #ifndef HF_JTAPE_H
 #define HF_JTAPE_H
 
-#include "hf_internal.h"
+#include "hf_builder_internal.h"
 
 typedef struct hf_jop hf_jop;
 
 typedef struct hf_jtape {
+  const hf_schema *s;
+  unsigned char *leaf; /* per type: 1 if hf_bleaf_type() */
+  hf_bframe frame;     /* the leaf record being rendered, */
+  int in_leaf;         /* if this is set */
   hf_jop *ops;
   size_t nops, ops_cap;
   char *arena; /* unescaped strings, decoded bytes */
@@ -36,10 +43,11 @@ typedef struct hf_jtape {
   size_t line_arena;   /* arena length when the current line began */
 } hf_jtape;
 
-/* Empties t for a batch whose lines lie in text[0..len), the first of them
- * (blank or not) being input line `first_line`. */
-void hf_jtape_reset(hf_jtape *t, const char *text, size_t len,
-                    uint64_t first_line);
+/* Empties t for a batch of schema s whose lines lie in text[0..len), the
+ * first of them (blank or not) being input line `first_line`.  HF_OK or
+ * HF_E_NOMEM. */
+int hf_jtape_reset(hf_jtape *t, const hf_schema *s, const char *text,
+                   size_t len, uint64_t first_line);
 void hf_jtape_free(hf_jtape *t);
 
 /* Line `line` (number in the input) is p[0..len), a view of the text. */

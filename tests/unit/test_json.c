@@ -623,3 +623,67 @@ Test(json_roundtrip, generated_records, .timeout = 60) {
   }
   hf_schema_free(s);
 }
+
+/* Strings are scanned eight bytes at a time: a control character, a
+ * backslash escape or a non-ASCII byte at every position of strings of
+ * every length up to 40 is found, at its column, and unescaped exactly. */
+Test(json_reject, string_scan_at_every_position) {
+  hf_schema *s = parse("S { string value; }\n");
+  size_t n, k;
+  for (n = 1; n <= 40; n++) {
+    for (k = 0; k < n; k++) {
+      char line[64], want[64];
+      hf_builder *b;
+      hf_error err;
+      size_t i;
+      int rc;
+      /* a control character at k: refused, at column k + 2 */
+      for (i = 0; i < n; i++)
+        line[i + 1] = (char)('a' + i % 26);
+      line[0] = '"';
+      line[k + 1] = '\t';
+      line[n + 1] = '"';
+      cr_assert_eq(hf_builder_new(s, NULL, &b, &err), HF_OK);
+      rc = hf_builder_add_json(b, 0, line, n + 2, 1, &err);
+      cr_assert_eq(rc, HF_E_INPUT, "n %zu k %zu", n, k);
+      cr_assert_eq(err.column, k + 2, "n %zu k %zu: column %lu", n, k,
+                   (unsigned long)err.column);
+      /* an escape at k: the value has the unescaped byte there */
+      line[k + 1] = '\\';
+      memmove(line + k + 3, line + k + 2, n - k);
+      line[k + 2] = 'n';
+      for (i = 0; i < n; i++)
+        want[i] = (char)('a' + i % 26);
+      want[k] = '\n';
+      rc = hf_builder_add_json(b, 0, line, n + 3, 2, &err);
+      cr_assert_eq(rc, HF_OK, "n %zu k %zu: %s", n, k, err.msg);
+      {
+        unsigned char *snap;
+        size_t len;
+        hf_reader *r;
+        hf_record rec;
+        hf_view v;
+        cr_assert_eq(hf_gen_snapshot(b, &snap, &len, &err), HF_OK);
+        cr_assert_eq(hf_reader_open_mem(snap, len, NULL, &r, &err), HF_OK);
+        cr_assert_eq(hf_reader_record(r, 0, 0, &rec), HF_OK);
+        cr_assert_eq(hf_record_string(&rec, 0, &v), HF_OK);
+        cr_assert_eq(v.len, n);
+        cr_assert(memcmp(v.ptr, want, n) == 0, "n %zu k %zu", n, k);
+        hf_reader_close(r);
+        free(snap);
+      }
+      hf_builder_free(b);
+      /* a lone continuation byte at k: invalid UTF-8 at column k + 2 */
+      for (i = 0; i < n; i++)
+        line[i + 1] = (char)('a' + i % 26);
+      line[k + 1] = (char)0x80;
+      line[n + 1] = '"';
+      cr_assert_eq(hf_builder_new(s, NULL, &b, &err), HF_OK);
+      rc = hf_builder_add_json(b, 0, line, n + 2, 1, &err);
+      cr_assert_eq(rc, HF_E_INPUT, "n %zu k %zu", n, k);
+      cr_assert_eq(err.column, k + 2, "utf-8 n %zu k %zu", n, k);
+      hf_builder_free(b);
+    }
+  }
+  hf_schema_free(s);
+}
