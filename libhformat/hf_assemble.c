@@ -46,7 +46,11 @@ int hf_blobw_layout(hf_blobw *w, hf_error *err) {
     pos = hf_align8(pos + w->secs[i].len);
   }
   w->size = pos;
-  if (pos > SIZE_MAX || (w->out = calloc(1, (size_t)pos)) == NULL)
+  if (pos > SIZE_MAX)
+    return nomem(err);
+  w->out =
+      w->mem != NULL ? w->mem->get(w->mem->ctx, pos) : calloc(1, (size_t)pos);
+  if (w->out == NULL)
     return nomem(err);
   return HF_OK;
 }
@@ -106,7 +110,8 @@ unsigned char *hf_blobw_take(hf_blobw *w, size_t *len) {
 
 void hf_blobw_free(hf_blobw *w) {
   free(w->secs);
-  free(w->out);
+  if (w->mem == NULL)
+    free(w->out);
   memset(w, 0, sizeof *w);
 }
 

@@ -18,10 +18,18 @@ typedef struct hf_asec {
   uint64_t off, len;
 } hf_asec;
 
+/* Where a blob's bytes go: zeroed memory of `size` bytes (NULL: out of
+ * memory), owned by the provider (hf_write.c maps the output file). */
+typedef struct hf_outmem {
+  unsigned char *(*get)(void *ctx, uint64_t size);
+  void *ctx;
+} hf_outmem;
+
 typedef struct hf_blobw {
   hf_asec *secs;
   uint32_t n, cap;
-  unsigned char *out; /* the blob, size bytes; owned until taken */
+  unsigned char *out;   /* the blob, size bytes; owned until taken, unless */
+  const hf_outmem *mem; /* it came from here (NULL: calloc) */
   uint64_t size;
 } hf_blobw;
 
@@ -60,6 +68,26 @@ int hf_write_all(int fd, const unsigned char *p, size_t len, hf_error *err);
  * failure `path` is untouched and no temporary remains. */
 int hf_publish(const char *path, const unsigned char *p, size_t len,
                hf_error *err);
+
+/* A blob rendered straight into its temporary output file, mapped: no copy
+ * through write(2).  open creates the temporary next to `path`; mem (for
+ * hf_blobw.mem) sizes it (blocks reserved first, so a full disk is an error,
+ * not a fault) and maps it, or falls back to memory; publish syncs and
+ * renames it into place and leaves the bytes readable at `out`; drop
+ * removes an unpublished temporary.  hf_outfile_free unmaps or frees out. */
+typedef struct hf_outfile {
+  hf_outmem mem;
+  char *tmp;
+  int fd;
+  unsigned char *out;
+  uint64_t size;
+  int mapped;
+} hf_outfile;
+
+int hf_outfile_open(hf_outfile *o, const char *path, hf_error *err);
+int hf_outfile_publish(hf_outfile *o, const char *path, hf_error *err);
+void hf_outfile_drop(hf_outfile *o);
+void hf_outfile_free(unsigned char *out, uint64_t size, int mapped);
 
 /* ---- Snapshots (§5.4, §6) ---------------------------------------------- */
 

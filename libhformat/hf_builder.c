@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "hf_assemble.h"
 #include "hf_builder_internal.h"
 
 /* ---- Small growable arrays ------------------------------------------------
@@ -147,7 +148,7 @@ void hf_builder_free(hf_builder *b) {
   free(b->undo);
   free(b->canon[0]);
   free(b->canon[1]);
-  free(b->out);
+  hf_outfile_free(b->out, b->out_len, b->out_mapped);
   free(b);
 }
 

@@ -135,6 +135,8 @@ struct hf_builder {
   unsigned char *out;
   size_t out_len;
   uint64_t out_state;
+  int out_mapped;                  /* out maps the published file */
+  const struct hf_outmem *out_mem; /* set while finishing into a file */
 };
 
 /* Locates string/bytes field `f` of object blob `blob` (of type `t`): HF_OK

@@ -579,6 +579,7 @@ static int render(fin *F) {
   }
   for (i = 0; i < T; i++)
     type_counts(F, i, &types[i]);
+  w.mem = b->out_mem;
   if ((rc = hf_snap_layout(&w, s, types, first, F->err)) != HF_OK)
     goto out;
   for (i = 0; i < T; i++) {

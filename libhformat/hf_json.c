@@ -42,9 +42,10 @@ static int key_qualifies(const hf_schema *s, uint32_t map) {
  * starts just after the previous match: one comparison per name in the
  * common case, and no hash table to build or keep per builder. */
 static int find_field(const hf_type_def *td, uint32_t *hint, const char *p,
-                      size_t len, uint32_t *field) {
+                      size_t len, int unescaped, uint32_t *field) {
   uint32_t i, f = *hint;
-  if (memchr(p, '\0', len) != NULL) /* an escaped NUL never names a field */
+  /* An escaped NUL never names a field (raw NULs refuse the whole line). */
+  if (unescaped && memchr(p, '\0', len) != NULL)
     return 0;
   for (i = 0; i < td->nfields; i++, f++) {
     const char *name;
@@ -779,7 +780,7 @@ static int fields(jctx *j, uint32_t type, const jsmntok_t *t) {
     if ((rc = get_str(j, kt, &name, &n)) < 0 || (rc = expect(j, ':')) < 0 ||
         (rc = take(j, &vt, VAL)) < 0)
       return rc;
-    if (!find_field(td, &hint, name, n, &f)) {
+    if (!find_field(td, &hint, name, n, name == j->buf, &f)) {
       if (j->flags & HF_BUILD_IGNORE_UNKNOWN) {
         push_name(j, j->js + kt->start, (size_t)(kt->end - kt->start), '.');
         if ((rc = skip_value(j, vt)) < 0)

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdio.h> /* rename */
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,39 +92,51 @@ static int sync_dir(const char *path, hf_error *err) {
   return rc;
 }
 
-int hf_publish(const char *path, const unsigned char *p, size_t len,
-               hf_error *err) {
+/* Creates the temporary file for `path`: same directory, mode 0644. */
+static int make_temp(const char *path, char **tmp, int *fd, hf_error *err) {
   static const char suffix[] = ".tmp.XXXXXX";
   size_t plen;
-  char *tmp;
-  int fd, rc, e;
+  int e;
+  *tmp = NULL;
+  *fd = -1;
   if (path == NULL || path[0] == '\0')
     return hf_fail(err, HF_E_ARG, UINT64_MAX, "no path");
   plen = strlen(path);
-  tmp = malloc(plen + sizeof suffix);
-  if (tmp == NULL)
+  if ((*tmp = malloc(plen + sizeof suffix)) == NULL)
     return hf_fail(err, HF_E_NOMEM, UINT64_MAX, "out of memory");
-  memcpy(tmp, path, plen);
-  memcpy(tmp + plen, suffix, sizeof suffix);
-  fd = mkstemp(tmp);
-  if (fd < 0) {
+  memcpy(*tmp, path, plen);
+  memcpy(*tmp + plen, suffix, sizeof suffix);
+  if ((*fd = mkstemp(*tmp)) < 0) {
     e = errno;
-    free(tmp);
+    free(*tmp);
+    *tmp = NULL;
     hf_fail(err, HF_E_IO, UINT64_MAX, "cannot create a temporary file");
     errno = e;
     return HF_E_IO;
   }
   /* mkstemp makes the file private; a snapshot is for other readers. */
-  if (fchmod(fd, 0644) != 0) {
+  if (fchmod(*fd, 0644) != 0) {
     e = errno;
-    rc = hf_fail(err, HF_E_IO, UINT64_MAX, "cannot set file mode");
-  } else if ((rc = hf_write_all(fd, p, len, err)) != HF_OK) {
-    e = errno;
-  } else if (fsync(fd) != 0) {
+    close(*fd);
+    unlink(*tmp);
+    free(*tmp);
+    *tmp = NULL;
+    *fd = -1;
+    hf_fail(err, HF_E_IO, UINT64_MAX, "cannot set file mode");
+    errno = e;
+    return HF_E_IO;
+  }
+  return HF_OK;
+}
+
+/* Syncs, closes and renames the written temporary into place; on failure
+ * removes it.  Frees tmp either way. */
+static int commit_temp(char *tmp, int fd, const char *path, int rc,
+                       hf_error *err) {
+  int e = errno;
+  if (rc == HF_OK && fsync(fd) != 0) {
     e = errno;
     rc = hf_fail(err, HF_E_IO, UINT64_MAX, "fsync of the new file failed");
-  } else {
-    e = 0;
   }
   /* close() can report a deferred write error (NFS, quotas): check it. */
   if (close(fd) != 0 && rc == HF_OK) {
@@ -144,15 +157,107 @@ int hf_publish(const char *path, const unsigned char *p, size_t len,
   return sync_dir(path, err);
 }
 
+int hf_publish(const char *path, const unsigned char *p, size_t len,
+               hf_error *err) {
+  char *tmp;
+  int fd, rc = make_temp(path, &tmp, &fd, err);
+  if (rc != HF_OK)
+    return rc;
+  return commit_temp(tmp, fd, path, hf_write_all(fd, p, len, err), err);
+}
+
+/* ---- Rendering straight into the output file ---------------------------- */
+
+static unsigned char *outfile_get(void *ctx, uint64_t size) {
+  hf_outfile *o = ctx;
+  o->size = size;
+  if (size > (uint64_t)SIZE_MAX)
+    return NULL;
+  /* Blocks are reserved before the file is mapped: a store into a mapped
+   * hole on a full disk would be a SIGBUS, never an error value.  Where
+   * that cannot be done, the blob is rendered in memory and written. */
+  if (size <= (uint64_t)INT64_MAX &&
+      posix_fallocate(o->fd, 0, (off_t)size) == 0) {
+    void *m =
+        mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, o->fd, 0);
+    if (m != MAP_FAILED) {
+      o->out = m;
+      o->mapped = 1;
+      return o->out;
+    }
+  }
+  o->out = calloc(1, (size_t)size);
+  o->mapped = 0;
+  return o->out;
+}
+
+int hf_outfile_open(hf_outfile *o, const char *path, hf_error *err) {
+  memset(o, 0, sizeof *o);
+  o->mem.get = outfile_get;
+  o->mem.ctx = o;
+  return make_temp(path, &o->tmp, &o->fd, err);
+}
+
+int hf_outfile_publish(hf_outfile *o, const char *path, hf_error *err) {
+  int rc = HF_OK;
+  if (o->mapped) {
+    if (msync(o->out, (size_t)o->size, MS_SYNC) != 0) {
+      const int e = errno;
+      rc = hf_fail(err, HF_E_IO, UINT64_MAX, "writing the new file failed");
+      errno = e;
+    }
+  } else {
+    /* the file may hold the reserved size already: write it all over */
+    rc = hf_write_all(o->fd, o->out, (size_t)o->size, err);
+  }
+  rc = commit_temp(o->tmp, o->fd, path, rc, err);
+  o->tmp = NULL;
+  o->fd = -1;
+  return rc;
+}
+
+void hf_outfile_drop(hf_outfile *o) {
+  if (o->tmp != NULL) {
+    unlink(o->tmp);
+    free(o->tmp);
+    o->tmp = NULL;
+  }
+  if (o->fd >= 0)
+    close(o->fd);
+  o->fd = -1;
+  hf_outfile_free(o->out, o->size, o->mapped);
+  o->out = NULL;
+}
+
+void hf_outfile_free(unsigned char *out, uint64_t size, int mapped) {
+  if (mapped)
+    munmap(out, (size_t)size);
+  else
+    free(out);
+}
+
 int hf_builder_write_path(hf_builder *b, const char *path, uint64_t *state_out,
                           hf_error *err) {
   int rc;
   if (b == NULL || path == NULL || path[0] == '\0')
     return hf_fail(err, HF_E_ARG, UINT64_MAX, "no builder or path");
-  rc = hf_builder_finish(b, err);
-  if (rc != HF_OK)
-    return rc;
-  rc = hf_publish(path, b->out, b->out_len, err);
+  if (b->out != NULL) { /* written before: the same bytes again */
+    rc = hf_publish(path, b->out, b->out_len, err);
+  } else {
+    hf_outfile o;
+    if ((rc = hf_outfile_open(&o, path, err)) != HF_OK)
+      return rc;
+    b->out_mem = &o.mem;
+    rc = hf_builder_finish(b, err);
+    b->out_mem = NULL;
+    if (rc == HF_OK) {
+      /* b->out is o.out now, the builder's to keep (and free) */
+      b->out_mapped = o.mapped;
+      rc = hf_outfile_publish(&o, path, err);
+      o.out = NULL;
+    }
+    hf_outfile_drop(&o);
+  }
   if (rc == HF_OK && state_out != NULL)
     *state_out = b->out_state;
   return rc;

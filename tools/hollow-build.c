@@ -42,7 +42,8 @@ static void usage(FILE *f) {
           "      --version N       dataset version (default: base + 1, or 1)\n"
           "      --ignore-unknown  skip JSON fields the schema does not have\n"
           "      --max-line BYTES  refuse longer input lines (default 64 MiB)\n"
-          "  -j, --threads N       threads (default: one per CPU, at most 4)\n"
+          "  -j, --threads N       threads (default: one per CPU plus one, at "
+          "most 8)\n"
           "  -o, --output FILE     publish atomically to FILE ('-' = stdout)\n"
           "  -f, --force           write binary output to a terminal\n"
           "  -q, --quiet           print errors only\n"
@@ -56,9 +57,10 @@ static void usage(FILE *f) {
 
 enum { OPT_IGNORE_UNKNOWN = 256, OPT_VERSION, OPT_MAX_LINE };
 
-/* Parsing runs on all threads but one, building on that one; past a few
- * parsers the builder is the bottleneck. */
-#define MAX_THREADS 4
+/* Parsing runs on all threads but one, building on that one, which is
+ * busy only part of the time: one thread per CPU plus one keeps the CPUs
+ * busy.  Past a few parsers the building thread sets the pace. */
+#define MAX_THREADS 8
 
 /* Default limit on one JSON line (SCHEMA.md §6.1): a record that large is
  * almost certainly broken input, and the parser's token array grows with
@@ -172,7 +174,7 @@ static int load_schema(const char *path, hf_schema **out) {
 
 static uint32_t default_threads(void) {
   const long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (uint32_t)n;
+  return n < 1 ? 2 : n + 1 > MAX_THREADS ? MAX_THREADS : (uint32_t)n + 1;
 }
 
 /* Adds every non-blank line of the input as a root record of `type`.

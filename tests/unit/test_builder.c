@@ -768,3 +768,67 @@ Test(builder, blobs_too_long_for_the_table_entry_dedup_and_key_check) {
   hf_builder_free(b);
   hf_schema_free(s);
 }
+
+/* The whole of an open file, from its start. */
+static unsigned char *slurp_file(FILE *f, size_t *n) {
+  unsigned char *p;
+  long size;
+  cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+  size = ftell(f);
+  cr_assert_gt(size, 0);
+  rewind(f);
+  p = malloc((size_t)size);
+  cr_assert_not_null(p);
+  cr_assert_eq(fread(p, 1, (size_t)size, f), (size_t)size);
+  *n = (size_t)size;
+  return p;
+}
+
+static unsigned char *slurp_path(const char *path, size_t *n) {
+  FILE *f = fopen(path, "rb");
+  unsigned char *p;
+  cr_assert_not_null(f, "%s", path);
+  p = slurp_file(f, n);
+  fclose(f);
+  return p;
+}
+
+/* write_path renders straight into its (mapped) output file; the bytes are
+ * those write_fd writes from memory, and a second write_path or write_fd
+ * of the same builder repeats them. */
+Test(builder, write_path_bytes_equal_write_fd) {
+  hf_schema *s = parse(MOVIES);
+  hf_builder *a = small_builder(s), *c = small_builder(s);
+  hf_error err;
+  char dir[] = "/tmp/hf-builder-XXXXXX", p1[256], p2[256];
+  FILE *f = tmpfile();
+  unsigned char *mem, *file1, *file2, *again;
+  size_t n, n1, n2, n3;
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(p1, sizeof p1, "%s/a.hollow", dir);
+  snprintf(p2, sizeof p2, "%s/b.hollow", dir);
+  cr_assert_eq(hf_builder_write_path(a, p1, NULL, &err), HF_OK, "%s", err.msg);
+  cr_assert_eq(hf_builder_write_path(a, p2, NULL, &err), HF_OK, "%s", err.msg);
+  cr_assert_eq(hf_builder_write_fd(c, fileno(f), NULL, &err), HF_OK);
+  mem = slurp_file(f, &n);
+  file1 = slurp_path(p1, &n1);
+  file2 = slurp_path(p2, &n2);
+  cr_assert(n == n1 && memcmp(mem, file1, n) == 0);
+  cr_assert(n == n2 && memcmp(mem, file2, n) == 0);
+  fclose(f);
+  f = tmpfile();
+  cr_assert_eq(hf_builder_write_fd(a, fileno(f), NULL, &err), HF_OK);
+  again = slurp_file(f, &n3);
+  cr_assert(n == n3 && memcmp(mem, again, n) == 0);
+  fclose(f);
+  free(mem);
+  free(file1);
+  free(file2);
+  free(again);
+  unlink(p1);
+  unlink(p2);
+  rmdir(dir);
+  hf_builder_free(a);
+  hf_builder_free(c);
+  hf_schema_free(s);
+}
