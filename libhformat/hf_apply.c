@@ -376,9 +376,11 @@ static int state_fail(hf_error *err, const hf_reader *delta,
                  delta->info.base_state, base->info.state);
 }
 
-/* One delta applied to one snapshot, into a new malloc'd blob. */
+/* One delta applied to one snapshot, into a new blob: malloc'd, or from
+ * `mem` when not NULL. */
 static int apply_one(const hf_reader *base, const hf_reader *delta,
-                     unsigned char **out, size_t *len, hf_error *err) {
+                     const hf_outmem *mem, unsigned char **out, size_t *len,
+                     hf_error *err) {
   actx A;
   hf_blobw w;
   hf_snap_type *st = NULL;
@@ -422,6 +424,7 @@ static int apply_one(const hf_reader *base, const hf_reader *delta,
   for (t = 0; t < T; t++)
     if ((rc = plan_type(&A, t, &st[t])) != HF_OK)
       goto out;
+  w.mem = mem;
   if ((rc = hf_snap_layout(&w, A.s, st, first, err)) != HF_OK)
     goto out;
   for (t = 0; t < T && rc == HF_OK; t++) {
@@ -464,8 +467,11 @@ static int copy_blob(const hf_reader *r, unsigned char **out, size_t *len,
   return HF_OK;
 }
 
-int hf_apply_mem(const hf_reader *base, const hf_reader *const *deltas,
-                 size_t n, void **out, size_t *len, hf_error *err) {
+/* The chain applied; the last result comes from `last` when not NULL (and
+ * n > 0), the others are malloc'd. */
+static int apply_chain(const hf_reader *base, const hf_reader *const *deltas,
+                       size_t n, const hf_outmem *last, void **out, size_t *len,
+                       hf_error *err) {
   const hf_reader *cur = base;
   hf_reader *mid = NULL;
   unsigned char *buf = NULL, *next = NULL;
@@ -486,7 +492,7 @@ int hf_apply_mem(const hf_reader *base, const hf_reader *const *deltas,
       rc = hf_fail(err, HF_E_ARG, UINT64_MAX, "delta %zu is NULL", i + 1);
       break;
     }
-    rc = apply_one(cur, deltas[i], &next, &blen, err);
+    rc = apply_one(cur, deltas[i], i + 1 == n ? last : NULL, &next, &blen, err);
     if (rc != HF_OK && n > 1) {
       /* Say which link of the chain failed. */
       hf_error e2;
@@ -518,6 +524,11 @@ int hf_apply_mem(const hf_reader *base, const hf_reader *const *deltas,
   return HF_OK;
 }
 
+int hf_apply_mem(const hf_reader *base, const hf_reader *const *deltas,
+                 size_t n, void **out, size_t *len, hf_error *err) {
+  return apply_chain(base, deltas, n, NULL, out, len, err);
+}
+
 int hf_apply_write_fd(const hf_reader *base, const hf_reader *const *deltas,
                       size_t n, int fd, hf_error *err) {
   void *p;
@@ -534,14 +545,24 @@ int hf_apply_write_fd(const hf_reader *base, const hf_reader *const *deltas,
 
 int hf_apply_write_path(const hf_reader *base, const hf_reader *const *deltas,
                         size_t n, const char *path, hf_error *err) {
+  hf_outfile o;
   void *p;
   size_t len;
   int rc;
   if (path == NULL || path[0] == '\0')
     return hf_fail(err, HF_E_ARG, UINT64_MAX, "no path");
-  if ((rc = hf_apply_mem(base, deltas, n, &p, &len, err)) != HF_OK)
+  /* The result is rendered straight into its output file (hf_write.c). */
+  if ((rc = hf_outfile_open(&o, path, err)) != HF_OK)
     return rc;
-  rc = hf_publish(path, p, len, err);
-  free(p);
+  rc = apply_chain(base, deltas, n, &o.mem, &p, &len, err);
+  if (rc == HF_OK) {
+    if (n == 0) { /* a copy of the base, in memory */
+      o.out = p;
+      o.size = len;
+      o.mapped = 0;
+    }
+    rc = hf_outfile_publish(&o, path, err);
+  }
+  hf_outfile_drop(&o);
   return rc;
 }
