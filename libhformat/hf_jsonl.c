@@ -93,19 +93,26 @@ static ssize_t read_some(int fd, char *p, size_t n) {
   }
 }
 
+/* Ends the batch with "line `line` is too long" (`len` bytes). */
+static void line_too_long(const ingest *g, batch *bt, uint64_t line,
+                          uint64_t len) {
+  hf_error e;
+  hf_fail_at(&e, HF_E_LIMIT, line, 0,
+             "line of %llu bytes is longer than the limit of %llu bytes",
+             (unsigned long long)len, (unsigned long long)g->max_line);
+  end_with(bt, HF_E_LIMIT, 0, &e);
+}
+
 /* The rest of a line found too long: counts its bytes to the newline so the
  * message can say how long it is. */
-static int too_long(ingest *g, batch *bt, uint64_t have, int cr_last) {
+static void too_long(ingest *g, batch *bt, uint64_t have, int cr_last) {
   char buf[65536];
-  hf_error e;
   uint64_t n = have;
   for (;;) {
     ssize_t r = read_some(g->fd, buf, sizeof buf);
     const char *nl;
-    if (r < 0)
-      break; /* the line is too long either way */
-    if (r == 0)
-      break;
+    if (r <= 0)
+      break; /* a read error: the line is too long all the same */
     g->offset += (uint64_t)r;
     nl = memchr(buf, '\n', (size_t)r);
     if (nl != NULL) {
@@ -118,11 +125,7 @@ static int too_long(ingest *g, batch *bt, uint64_t have, int cr_last) {
   }
   if (cr_last && n > 0)
     n--;
-  hf_fail_at(&e, HF_E_LIMIT, g->line + 1, 0,
-             "line of %llu bytes is longer than the limit of %llu bytes",
-             (unsigned long long)n, (unsigned long long)g->max_line);
-  end_with(bt, HF_E_LIMIT, 0, &e);
-  return HF_E_LIMIT;
+  line_too_long(g, bt, g->line + 1, n);
 }
 
 /* Ends the batch and the input with an error (after bt's lines). */
@@ -253,11 +256,7 @@ static int run_lines(ingest *g, batch *bt, size_t from, uint64_t line,
     if (len > 0 && p[len - 1] == '\r') /* CRLF input */
       len--;
     if (len > g->max_line) {
-      hf_error e;
-      hf_fail_at(&e, HF_E_LIMIT, line, 0,
-                 "line of %llu bytes is longer than the limit of %llu bytes",
-                 (unsigned long long)len, (unsigned long long)g->max_line);
-      end_with(bt, HF_E_LIMIT, 0, &e);
+      line_too_long(g, bt, line, len);
       bt->len = (size_t)(p - bt->text); /* nothing after it counts */
       break;
     }
