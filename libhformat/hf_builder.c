@@ -15,8 +15,7 @@
 /* ---- Small growable arrays ------------------------------------------------
  */
 
-/* Grows *p (elements of `size` bytes, room for *cap) to hold `need`. */
-static int grow(void *pp, size_t *cap, size_t need, size_t size) {
+int hf_grow(void *pp, size_t *cap, size_t need, size_t size) {
   void **p = (void **)pp;
   size_t ncap = *cap ? *cap : 16;
   void *np;
@@ -188,8 +187,8 @@ static int frame_begin(hf_bframe *f, const hf_type_def *t, uint32_t type) {
   f->nelems = 0;
   f->keyset_n = 0;
   if (t->kind == HF_KIND_OBJECT) {
-    if (grow(&f->slot, &f->slot_cap, t->slot_width, 1) ||
-        grow(&f->sloc, &f->sloc_cap, t->nfields, sizeof *f->sloc))
+    if (hf_grow(&f->slot, &f->slot_cap, t->slot_width, 1) ||
+        hf_grow(&f->sloc, &f->sloc_cap, t->nfields, sizeof *f->sloc))
       return HF_E_NOMEM;
     memset(f->slot, 0, t->slot_width);
   }
@@ -215,7 +214,7 @@ int hf_builder_begin(hf_builder *b, uint32_t type, hf_error *err) {
                       "records nested deeper than %d", HF_MAX_TYPES);
   if (b->depth == b->frames_cap) {
     size_t cap = b->frames_cap;
-    if (grow(&b->frames, &cap, (size_t)b->depth + 1, sizeof *b->frames))
+    if (hf_grow(&b->frames, &cap, (size_t)b->depth + 1, sizeof *b->frames))
       return nomem(b, err);
     memset(b->frames + b->frames_cap, 0,
            (cap - b->frames_cap) * sizeof *b->frames);
@@ -301,7 +300,7 @@ static void frame_put_fixed(hf_bframe *f, const hf_type_def *t, uint32_t field,
 
 static int frame_put_var(hf_bframe *f, const hf_type_def *t, uint32_t field,
                          const void *p, size_t len) {
-  if (grow(&f->str, &f->str_cap, f->str_len + len, 1))
+  if (hf_grow(&f->str, &f->str_cap, f->str_len + len, 1))
     return HF_E_NOMEM;
   if (len > 0)
     memcpy(f->str + f->str_len, p, len);
@@ -561,7 +560,7 @@ int hf_builder_add(hf_builder *b, hf_ref elem, hf_error *err) {
     if (keyset_reserve(f, f->nelems + 1, 1))
       return nomem(b, err);
   }
-  if (grow(&f->elems, &f->elems_cap, f->nelems + 1, sizeof *f->elems))
+  if (hf_grow(&f->elems, &f->elems_cap, f->nelems + 1, sizeof *f->elems))
     return nomem(b, err);
   f->elems[f->nelems++] = elem.id;
   if (f->keyset_n > 0)
@@ -583,7 +582,7 @@ int hf_builder_put(hf_builder *b, hf_ref key, hf_ref value, hf_error *err) {
   if (keyset_has(f, key.id, 2))
     return hf_fail_at(err, HF_E_INPUT, b->line, 0, "%s: repeated map key",
                       t->name);
-  if (grow(&f->elems, &f->elems_cap, f->nelems + 2, sizeof *f->elems) ||
+  if (hf_grow(&f->elems, &f->elems_cap, f->nelems + 2, sizeof *f->elems) ||
       keyset_reserve(f, f->nelems / 2 + 1, 2))
     return nomem(b, err);
   f->elems[f->nelems++] = key.id;
@@ -630,7 +629,7 @@ static const unsigned char *canonical(hf_builder *b, const hf_type_def *t,
   size_t i;
   if (t->kind != HF_KIND_SET && t->kind != HF_KIND_MAP)
     return blob;
-  if (grow(&b->canon[which], &b->canon_cap[which], len + 8, 1))
+  if (hf_grow(&b->canon[which], &b->canon_cap[which], len + 8, 1))
     return NULL;
   if (t->kind == HF_KIND_SET) {
     memcpy(b->canon[which], blob, len);
@@ -842,17 +841,17 @@ static int store_reserve(hf_bstore *st, const hf_type_def *t, size_t bound) {
     if (cap > HF_MAX_ORDINALS)
       cap = HF_MAX_ORDINALS;
     c = st->cap + 1;
-    if (grow(&st->off, &c, cap + 1, sizeof *st->off))
+    if (hf_grow(&st->off, &c, cap + 1, sizeof *st->off))
       return HF_E_NOMEM;
     c = st->cap;
-    if (grow(&st->hash, &c, cap, sizeof *st->hash))
+    if (hf_grow(&st->hash, &c, cap, sizeof *st->hash))
       return HF_E_NOMEM;
     c = st->cap;
-    if (grow(&st->flags, &c, cap, 1))
+    if (hf_grow(&st->flags, &c, cap, 1))
       return HF_E_NOMEM;
     if (t->kind == HF_KIND_OBJECT && t->nkeys > 0) {
       c = st->cap;
-      if (grow(&st->line, &c, cap, sizeof *st->line))
+      if (hf_grow(&st->line, &c, cap, sizeof *st->line))
         return HF_E_NOMEM;
     }
     st->cap = (uint32_t)cap;
@@ -862,7 +861,7 @@ static int store_reserve(hf_bstore *st, const hf_type_def *t, size_t bound) {
   if (bound >= st->data_cap - st->data_len) {
     size_t c = (size_t)st->data_cap;
     if (bound > SIZE_MAX - 1 - (size_t)st->data_len ||
-        grow(&st->data, &c, (size_t)st->data_len + bound + 1, 1))
+        hf_grow(&st->data, &c, (size_t)st->data_len + bound + 1, 1))
       return HF_E_NOMEM;
     st->data_cap = c;
   }
@@ -1068,7 +1067,7 @@ static int keep(hf_builder *b, uint32_t type, uint32_t id, uint64_t pos,
   hf_bstore *st = &b->stores[type];
   if (id == HF_B_NOID) {
     if (!root) {
-      if (grow(&b->undo, &b->undo_cap, b->nundo + 1, sizeof *b->undo))
+      if (hf_grow(&b->undo, &b->undo_cap, b->nundo + 1, sizeof *b->undo))
         return nomem(b, err);
     }
     id = store_add(st, pos, len, h, b->line);
@@ -1081,7 +1080,7 @@ static int keep(hf_builder *b, uint32_t type, uint32_t id, uint64_t pos,
     }
   }
   if (root) {
-    if (grow(&b->roots, &b->roots_cap, b->nroots + 1, sizeof *b->roots))
+    if (hf_grow(&b->roots, &b->roots_cap, b->nroots + 1, sizeof *b->roots))
       return nomem(b, err);
     st->flags[id] |= HF_B_ROOT;
     b->roots[b->nroots].type = type;

@@ -159,6 +159,10 @@ int hf_bkey_values(const hf_builder *b, uint32_t type,
                    const unsigned char *blob, hf_value *vals,
                    uint32_t *null_path);
 
+/* Grows *pp (elements of `size` bytes, room for *cap, doubling from 16) to
+ * hold `need`: HF_OK, or HF_E_NOMEM with *pp unchanged. */
+int hf_grow(void *pp, size_t *cap, size_t need, size_t size);
+
 /* ---- Leaf records (hf_jtape.c) -------------------------------------------
  * A leaf type is an object type without a primary key or a reference
  * field: its content form follows from its field values alone.  A parsing

@@ -68,29 +68,13 @@ void hf_jtape_free(hf_jtape *t) {
 static int arena_room(hf_jtape *t, size_t n) {
   if (n > UINT32_MAX - t->arena_len)
     return HF_E_LIMIT; /* offsets are kept in 32 bits */
-  if (t->arena_len + n > t->arena_cap) {
-    size_t cap = t->arena_cap ? t->arena_cap : 65536;
-    char *a;
-    while (cap < t->arena_len + n)
-      cap *= 2;
-    if ((a = realloc(t->arena, cap)) == NULL)
-      return HF_E_NOMEM;
-    t->arena = a;
-    t->arena_cap = cap;
-  }
-  return HF_OK;
+  return hf_grow(&t->arena, &t->arena_cap, t->arena_len + n, 1);
 }
 
 static hf_jop *push(hf_jtape *t, int op, uint32_t arg, uint64_t v) {
   hf_jop *o;
-  if (t->nops == t->ops_cap) {
-    size_t cap = t->ops_cap ? 2 * t->ops_cap : 4096;
-    hf_jop *n = realloc(t->ops, cap * sizeof *n);
-    if (n == NULL)
-      return NULL;
-    t->ops = n;
-    t->ops_cap = cap;
-  }
+  if (hf_grow(&t->ops, &t->ops_cap, t->nops + 1, sizeof *t->ops) != HF_OK)
+    return NULL;
   o = &t->ops[t->nops++];
   o->op = (uint8_t)op;
   o->ft = 0;
@@ -272,15 +256,7 @@ static hf_ref local(const replay *r, uint64_t id) {
 
 /* Room for one more ref. */
 static int grow_refs(replay *r) {
-  if (r->nrefs == r->cap) {
-    size_t cap = r->cap ? 2 * r->cap : 64;
-    hf_ref *n = realloc(r->refs, cap * sizeof *n);
-    if (n == NULL)
-      return HF_E_NOMEM;
-    r->refs = n;
-    r->cap = cap;
-  }
-  return HF_OK;
+  return hf_grow(&r->refs, &r->cap, r->nrefs + 1, sizeof *r->refs);
 }
 
 static uint64_t leaf_hash(const hf_jtape *t, const hf_jop *o) {
