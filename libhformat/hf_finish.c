@@ -31,21 +31,7 @@ typedef struct fin {
 } fin;
 
 static int grow_buf(unsigned char **p, size_t *cap, size_t need) {
-  size_t ncap = *cap ? *cap : 256;
-  unsigned char *np;
-  if (need <= *cap)
-    return HF_OK;
-  while (ncap < need) {
-    if (ncap > SIZE_MAX / 2)
-      return HF_E_NOMEM;
-    ncap *= 2;
-  }
-  np = realloc(*p, ncap);
-  if (np == NULL)
-    return HF_E_NOMEM;
-  *p = np;
-  *cap = ncap;
-  return HF_OK;
+  return hf_grow(p, cap, need, 1);
 }
 
 static int nomem(fin *F) {

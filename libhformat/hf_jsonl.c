@@ -60,21 +60,9 @@ typedef struct ingest {
 
 /* ---- reading ---------------------------------------------------------- */
 
+/* Room for `need` bytes at *p; a buffer holds a whole batch at least. */
 static int reserve(char **p, size_t *cap, size_t need) {
-  size_t c = *cap ? *cap : BATCH;
-  char *n;
-  if (need <= *cap)
-    return HF_OK;
-  while (c < need) {
-    if (c > SIZE_MAX / 2)
-      return HF_E_NOMEM;
-    c *= 2;
-  }
-  if ((n = realloc(*p, c)) == NULL)
-    return HF_E_NOMEM;
-  *p = n;
-  *cap = c;
-  return HF_OK;
+  return hf_grow(p, cap, need < BATCH ? BATCH : need, 1);
 }
 
 static void end_with(batch *bt, int rc, int e, hf_error *src) {
