@@ -2,10 +2,10 @@
  * hf_json.c - JSON Lines ingest: one JSON text -> one root record, built
  * through the builder's stack API (SCHEMA.md §6 is the mapping).
  *
- * Tokenizing is jsmn's (strict mode, header-only; chosen by measurement, see
- * bench/README.md).  jsmn finds token boundaries but is lenient about what
- * lies between tokens and inside primitives, so the walk below checks the
- * grammar itself: a cursor follows the text and every separator (`,` `:`
+ * Tokens come from hf_jtok.c: jsmn's strict-mode results (jsmn was chosen
+ * by measurement, see bench/README.md), found faster.  They are lenient
+ * about what lies between tokens and inside primitives, so the walk below
+ * checks the grammar itself: a cursor follows the text and every separator (`,` `:`
  * `]` `}`) must sit exactly where the tokens say, and every primitive is
  * validated (number grammar, literal spelling).  Strings are unescaped and
  * numbers converted here, exactly (integers never go through double).
@@ -19,14 +19,13 @@
 #include "hf_builder_internal.h"
 #include "hf_jtape.h"
 
-#define JSMN_STATIC
-#define JSMN_STRICT
-#include <jsmn.h>
+#include "hf_jtok.h"
 
 /* No per-builder state: a line's tokens and unescaped text live in buffers
  * on the stack (heap only for unusually large lines, freed before
  * returning), and field names are found without a table (see find_field). */
 #define LOCAL_TOKS 512
+#define LOCAL_OPEN 64
 #define LOCAL_BUF 4096
 
 /* A map whose key type is an object type with exactly one field, of type
@@ -81,7 +80,7 @@ typedef struct jctx {
   const hf_schema *s;
   const char *js;
   size_t len;
-  const jsmntok_t *t;
+  const hf_jtok *t;
   int ntok;
   int next;   /* next token to take */
   size_t pos; /* cursor in js: everything before it has been checked */
@@ -93,12 +92,11 @@ typedef struct jctx {
   hf_error berr; /* what the builder said, wrapped with the path */
   unsigned nsteps;
   jstep steps[MAX_STEPS];
-  jsmntok_t *toks; /* local_toks or heap */
-  unsigned ntoks;
-  char *copy; /* the text with a delimiter added, see tokenize() */
-  char *buf;  /* unescape / base64 / number scratch: local_buf or heap */
+  hf_jtoks tk; /* tokens and open containers: local_* or heap */
+  char *buf;   /* unescape / base64 / number scratch: local_buf or heap */
   size_t cap;
-  jsmntok_t local_toks[LOCAL_TOKS];
+  hf_jtok local_toks[LOCAL_TOKS];
+  int32_t local_open[LOCAL_OPEN];
   char local_buf[LOCAL_BUF];
 } jctx;
 
@@ -162,17 +160,17 @@ static int fail(jctx *j, int code, size_t at, const char *fmt, ...) {
 }
 
 /* Byte position of a token's first character (the quote for strings). */
-static size_t tok_pos(const jsmntok_t *t) {
-  return (size_t)t->start - (t->type == JSMN_STRING ? 1u : 0u);
+static size_t tok_pos(const hf_jtok *t) {
+  return (size_t)t->start - (t->type == HF_JT_STRING ? 1u : 0u);
 }
 
-static const char *kind_name(const jctx *j, const jsmntok_t *t) {
+static const char *kind_name(const jctx *j, const hf_jtok *t) {
   switch (t->type) {
-  case JSMN_OBJECT:
+  case HF_JT_OBJECT:
     return "object";
-  case JSMN_ARRAY:
+  case HF_JT_ARRAY:
     return "array";
-  case JSMN_STRING:
+  case HF_JT_STRING:
     return "string";
   default:
     break;
@@ -188,12 +186,12 @@ static const char *kind_name(const jctx *j, const jsmntok_t *t) {
   }
 }
 
-static int wrong(jctx *j, const jsmntok_t *t, const char *want) {
+static int wrong(jctx *j, const hf_jtok *t, const char *want) {
   return fail(j, HF_E_INPUT, tok_pos(t), "expected %s, got %s", want,
               kind_name(j, t));
 }
 
-static int builder_failed(jctx *j, int rc, const jsmntok_t *t) {
+static int builder_failed(jctx *j, int rc, const hf_jtok *t) {
   char path[128];
   const size_t n = path_text(j, path, sizeof path);
   const size_t at = tok_pos(t);
@@ -287,8 +285,8 @@ static int expect(jctx *j, char ch) {
 /* Takes the next token, `what` (for messages: "a value", "a string key");
  * it must start where the cursor (after blanks) is.  Strings and primitives
  * move the cursor past them, containers inside. */
-static int take(jctx *j, const jsmntok_t **out, const char *what) {
-  const jsmntok_t *t;
+static int take(jctx *j, const hf_jtok **out, const char *what) {
+  const hf_jtok *t;
   skip_ws(j);
   if (j->next >= j->ntok || j->pos != tok_pos(&j->t[j->next])) {
     char msg[40];
@@ -298,9 +296,9 @@ static int take(jctx *j, const jsmntok_t **out, const char *what) {
     return syntax(j, msg);
   }
   t = &j->t[j->next++];
-  if (t->type == JSMN_STRING)
+  if (t->type == HF_JT_STRING)
     j->pos = (size_t)t->end + 1;
-  else if (t->type == JSMN_PRIMITIVE)
+  else if (t->type == HF_JT_PRIMITIVE)
     j->pos = (size_t)t->end;
   else
     j->pos = (size_t)t->start + 1;
@@ -309,11 +307,11 @@ static int take(jctx *j, const jsmntok_t **out, const char *what) {
 }
 
 /* Closes container t: the closing bracket must be its last byte. */
-static int close_tok(jctx *j, const jsmntok_t *t) {
-  const char want = t->type == JSMN_OBJECT ? '}' : ']';
+static int close_tok(jctx *j, const hf_jtok *t) {
+  const char want = t->type == HF_JT_OBJECT ? '}' : ']';
   skip_ws(j);
   if (j->pos < j->len && j->js[j->pos] == ',') {
-    /* jsmn counts no member after a trailing comma */
+    /* the tokenizer counts no member after a trailing comma */
     j->pos++;
     skip_ws(j);
     return syntax(j,
@@ -335,7 +333,7 @@ static int sep(jctx *j, int i) {
   return i > 0 ? expect(j, ',') : HF_OK;
 }
 
-static int enter(jctx *j, const jsmntok_t *t) {
+static int enter(jctx *j, const hf_jtok *t) {
   if (++j->depth > HF_MAX_JSON_DEPTH)
     return fail(j, HF_E_LIMIT, tok_pos(t), "nesting deeper than %d",
                 HF_MAX_JSON_DEPTH);
@@ -344,19 +342,19 @@ static int enter(jctx *j, const jsmntok_t *t) {
 
 /* ---- scalars ------------------------------------------------------------ */
 
-static int is_lit(const jctx *j, const jsmntok_t *t, const char *lit) {
+static int is_lit(const jctx *j, const hf_jtok *t, const char *lit) {
   const size_t n = strlen(lit);
-  return t->type == JSMN_PRIMITIVE && (size_t)(t->end - t->start) == n &&
+  return t->type == HF_JT_PRIMITIVE && (size_t)(t->end - t->start) == n &&
          memcmp(j->js + t->start, lit, n) == 0;
 }
 
-static int is_null(const jctx *j, const jsmntok_t *t) {
-  return t->type == JSMN_PRIMITIVE && j->js[t->start] == 'n';
+static int is_null(const jctx *j, const hf_jtok *t) {
+  return t->type == HF_JT_PRIMITIVE && j->js[t->start] == 'n';
 }
 
 /* Checks a primitive token: a literal spelled right or a number matching
  * RFC 8259 §6.  Sets *integer when the number has no fraction or exponent. */
-static int check_prim(jctx *j, const jsmntok_t *t, int *integer) {
+static int check_prim(jctx *j, const hf_jtok *t, int *integer) {
   const char *p = j->js + t->start;
   const size_t n = (size_t)(t->end - t->start);
   size_t i = 0;
@@ -401,7 +399,7 @@ bad:
 }
 
 /* Integer token -> int64 in [lo, hi], exactly (digits, not strtod). */
-static int get_int(jctx *j, const jsmntok_t *t, int64_t lo, int64_t hi,
+static int get_int(jctx *j, const hf_jtok *t, int64_t lo, int64_t hi,
                    const char *tname, int64_t *out) {
   const char *p = j->js + t->start;
   const size_t n = (size_t)(t->end - t->start);
@@ -409,7 +407,7 @@ static int get_int(jctx *j, const jsmntok_t *t, int64_t lo, int64_t hi,
   uint64_t mag = 0, lim;
   int neg = 0;
   /* the token passed check_prim() in set_field() */
-  if (t->type != JSMN_PRIMITIVE || p[0] == 't' || p[0] == 'f' || p[0] == 'n')
+  if (t->type != HF_JT_PRIMITIVE || p[0] == 't' || p[0] == 'f' || p[0] == 'n')
     return wrong(j, t, "integer");
   for (i = p[0] == '-'; i < n; i++)
     if (p[i] < '0' || p[i] > '9')
@@ -453,12 +451,12 @@ static int grow(jctx *j, size_t need) {
 
 /* Number or "NaN" / "Infinity" / "-Infinity" -> double (or float, rounded
  * once by strtof).  Finite numbers must stay finite. */
-static int get_real(jctx *j, const jsmntok_t *t, int is_float, double *d,
+static int get_real(jctx *j, const hf_jtok *t, int is_float, double *d,
                     float *f) {
   const char *p = j->js + t->start;
   const size_t n = (size_t)(t->end - t->start);
   int rc;
-  if (t->type == JSMN_STRING) {
+  if (t->type == HF_JT_STRING) {
     double v;
     if (n == 3 && memcmp(p, "NaN", 3) == 0)
       v = NAN;
@@ -474,7 +472,7 @@ static int get_real(jctx *j, const jsmntok_t *t, int is_float, double *d,
     *f = (float)v;
     return HF_OK;
   }
-  if (t->type != JSMN_PRIMITIVE || p[0] == 't' || p[0] == 'f' || p[0] == 'n')
+  if (t->type != HF_JT_PRIMITIVE || p[0] == 't' || p[0] == 'f' || p[0] == 'n')
     return wrong(j, t, "number");
   if ((rc = grow(j, n + 1)) < 0) /* the token passed check_prim() */
     return rc;
@@ -511,7 +509,7 @@ static int hexval(char ch) {
 }
 
 static unsigned hex4(const char *p) {
-  /* Callers pass four hex digits (jsmn checks them); unsigned shifts keep a
+  /* Callers pass four hex digits (hf_jtok checks them); unsigned shifts keep a
    * bad digit (-1) from being undefined behaviour all the same. */
   return (unsigned)hexval(p[0]) << 12 | (unsigned)hexval(p[1]) << 8 |
          (unsigned)hexval(p[2]) << 4 | (unsigned)hexval(p[3]);
@@ -541,16 +539,25 @@ static size_t put_utf8(char *o, unsigned cp) {
 }
 
 /* String token -> its UTF-8 value: a view of the input when there is no
- * escape, else unescaped into the cache buffer.  jsmn has checked that
+ * escape, else unescaped into the cache buffer.  hf_jtok has checked that
  * escapes are well formed (\uXXXX has 4 hex digits); we check control
  * characters, surrogates and UTF-8. */
-static int get_str(jctx *j, const jsmntok_t *t, const char **out,
+static int get_str(jctx *j, const hf_jtok *t, const char **out,
                    size_t *outlen) {
   const char *p = j->js + t->start;
   const size_t n = (size_t)(t->end - t->start);
   size_t i, o = 0, bad;
   int high = 0, esc = 0;
   char *w;
+  /* The tokenizer has looked at every byte: most strings need no more. */
+  if (t->flags == 0 || t->flags == HF_JT_HIGH) {
+    if (t->flags != 0 && !hf_utf8_valid((const unsigned char *)p, n, &bad))
+      return fail(j, HF_E_INPUT, (size_t)t->start + bad,
+                  "invalid UTF-8 in string");
+    *out = p;
+    *outlen = n;
+    return HF_OK;
+  }
   /* Eight bytes at a time while none is a control character.  Each word
    * test is exact ("a byte below 0x20", "a byte from 0x80", "a byte
    * 0x5c"); a control character stops them and the loop below names its
@@ -641,26 +648,26 @@ static int get_str(jctx *j, const jsmntok_t *t, const char **out,
 
 /* ---- records ----------------------------------------------------------- */
 
-static int record(jctx *j, uint32_t type, const jsmntok_t *t, hf_ref *out);
+static int record(jctx *j, uint32_t type, const hf_jtok *t, hf_ref *out);
 
 /* Skips an ignored value, still checking its grammar. */
-static int skip_value(jctx *j, const jsmntok_t *t) {
+static int skip_value(jctx *j, const hf_jtok *t) {
   int i, rc, integer;
   const char *s;
   size_t n;
-  if (t->type == JSMN_PRIMITIVE)
+  if (t->type == HF_JT_PRIMITIVE)
     return check_prim(j, t, &integer);
-  if (t->type == JSMN_STRING)
+  if (t->type == HF_JT_STRING)
     return get_str(j, t, &s, &n);
   if ((rc = enter(j, t)) < 0)
     return rc;
   for (i = 0; i < t->size; i++) {
-    const jsmntok_t *k, *v;
+    const hf_jtok *k, *v;
     if ((rc = sep(j, i)) < 0 ||
-        (rc = take(j, &k, t->type == JSMN_OBJECT ? KEY : VAL)) < 0)
+        (rc = take(j, &k, t->type == HF_JT_OBJECT ? KEY : VAL)) < 0)
       return rc;
-    if (t->type == JSMN_OBJECT) {
-      if (k->type != JSMN_STRING)
+    if (t->type == HF_JT_OBJECT) {
+      if (k->type != HF_JT_STRING)
         return syntax(j, "expected a string key");
       if ((rc = get_str(j, k, &s, &n)) < 0 || (rc = expect(j, ':')) < 0 ||
           (rc = take(j, &v, VAL)) < 0)
@@ -677,7 +684,7 @@ static int skip_value(jctx *j, const jsmntok_t *t) {
 
 /* Sets field f of the open record from token t (null leaves it null). */
 static int set_field(jctx *j, const hf_field_def *fd, uint32_t f,
-                     const jsmntok_t *t) {
+                     const hf_jtok *t) {
   int64_t v;
   double d = 0;
   float fl = 0;
@@ -689,7 +696,7 @@ static int set_field(jctx *j, const hf_field_def *fd, uint32_t f,
   hf_ref ref;
   /* a primitive is checked before its type is judged, so a misspelt
    * literal is reported as such */
-  if (t->type == JSMN_PRIMITIVE && (rc = check_prim(j, t, &integer)) < 0)
+  if (t->type == HF_JT_PRIMITIVE && (rc = check_prim(j, t, &integer)) < 0)
     return rc;
   if (is_null(j, t))
     return HF_OK;
@@ -723,7 +730,7 @@ static int set_field(jctx *j, const hf_field_def *fd, uint32_t f,
     }
     return wrong(j, t, "boolean");
   case HF_FT_STRING:
-    if (t->type != JSMN_STRING)
+    if (t->type != HF_JT_STRING)
       return wrong(j, t, "string");
     if ((rc = get_str(j, t, &s, &n)) < 0)
       return rc;
@@ -732,7 +739,7 @@ static int set_field(jctx *j, const hf_field_def *fd, uint32_t f,
   case HF_FT_BYTES: {
     size_t outlen;
     char *dst;
-    if (t->type != JSMN_STRING)
+    if (t->type != HF_JT_STRING)
       return wrong(j, t, "base64 string");
     if ((rc = get_str(j, t, &s, &n)) < 0)
       return rc;
@@ -760,7 +767,7 @@ static int set_field(jctx *j, const hf_field_def *fd, uint32_t f,
 }
 
 /* JSON object -> fields of the open object record of `type`. */
-static int fields(jctx *j, uint32_t type, const jsmntok_t *t) {
+static int fields(jctx *j, uint32_t type, const hf_jtok *t) {
   const hf_type_def *td = &j->s->types[type];
   uint64_t seen[(HF_MAX_FIELDS + 63) / 64], have[(HF_MAX_FIELDS + 63) / 64];
   const size_t words = (td->nfields + 63) / 64;
@@ -769,13 +776,13 @@ static int fields(jctx *j, uint32_t type, const jsmntok_t *t) {
   memset(seen, 0, words * sizeof seen[0]);
   memset(have, 0, words * sizeof have[0]);
   for (i = 0; i < t->size; i++) {
-    const jsmntok_t *kt, *vt;
+    const hf_jtok *kt, *vt;
     const char *name;
     size_t n;
     uint32_t f;
     if ((rc = sep(j, i)) < 0 || (rc = take(j, &kt, KEY)) < 0)
       return rc;
-    if (kt->type != JSMN_STRING)
+    if (kt->type != HF_JT_STRING)
       return syntax(j, "expected a string key");
     if ((rc = get_str(j, kt, &name, &n)) < 0 || (rc = expect(j, ':')) < 0 ||
         (rc = take(j, &vt, VAL)) < 0)
@@ -813,11 +820,11 @@ static int fields(jctx *j, uint32_t type, const jsmntok_t *t) {
   return HF_OK;
 }
 
-static int object_rec(jctx *j, uint32_t type, const jsmntok_t *t, hf_ref *out) {
+static int object_rec(jctx *j, uint32_t type, const hf_jtok *t, hf_ref *out) {
   const hf_type_def *td = &j->s->types[type];
   int rc;
   BUILD(j, t, out_begin(j, type));
-  if (t->type == JSMN_OBJECT) {
+  if (t->type == HF_JT_OBJECT) {
     if ((rc = enter(j, t)) < 0 || (rc = fields(j, type, t)) < 0 ||
         (rc = close_tok(j, t)) < 0)
       return rc;
@@ -833,10 +840,10 @@ static int object_rec(jctx *j, uint32_t type, const jsmntok_t *t, hf_ref *out) {
   return HF_OK;
 }
 
-static int elements(jctx *j, uint32_t elem, const jsmntok_t *t) {
+static int elements(jctx *j, uint32_t elem, const hf_jtok *t) {
   int i, rc;
   for (i = 0; i < t->size; i++) {
-    const jsmntok_t *e;
+    const hf_jtok *e;
     hf_ref r;
     if ((rc = sep(j, i)) < 0 || (rc = take(j, &e, VAL)) < 0)
       return rc;
@@ -853,7 +860,7 @@ static int elements(jctx *j, uint32_t elem, const jsmntok_t *t) {
 
 /* A map key given as a JSON object member name: a record of the key type
  * whose only (string) field is the name. */
-static int name_key(jctx *j, uint32_t ktype, const jsmntok_t *kt, hf_ref *r) {
+static int name_key(jctx *j, uint32_t ktype, const hf_jtok *kt, hf_ref *r) {
   const char *s;
   size_t n;
   int rc;
@@ -865,17 +872,17 @@ static int name_key(jctx *j, uint32_t ktype, const jsmntok_t *kt, hf_ref *r) {
   return HF_OK;
 }
 
-static int entries(jctx *j, uint32_t type, const jsmntok_t *t) {
+static int entries(jctx *j, uint32_t type, const hf_jtok *t) {
   const hf_type_def *td = &j->s->types[type];
   int i, rc;
   for (i = 0; i < t->size; i++) {
-    const jsmntok_t *kt, *vt, *pt = NULL;
+    const hf_jtok *kt, *vt, *pt = NULL;
     hf_ref kr, vr;
     if ((rc = sep(j, i)) < 0 ||
-        (rc = take(j, &kt, t->type == JSMN_OBJECT ? KEY : VAL)) < 0)
+        (rc = take(j, &kt, t->type == HF_JT_OBJECT ? KEY : VAL)) < 0)
       return rc;
-    if (t->type == JSMN_OBJECT) {
-      if (kt->type != JSMN_STRING)
+    if (t->type == HF_JT_OBJECT) {
+      if (kt->type != HF_JT_STRING)
         return syntax(j, "expected a string key");
       push_name(j, j->js + kt->start, (size_t)(kt->end - kt->start), '"');
       if ((rc = name_key(j, td->elem_type, kt, &kr)) < 0 ||
@@ -885,8 +892,8 @@ static int entries(jctx *j, uint32_t type, const jsmntok_t *t) {
       /* [key, value] */
       pt = kt;
       push_index(j, (uint64_t)i);
-      if (pt->type != JSMN_ARRAY || pt->size != 2)
-        return pt->type == JSMN_ARRAY
+      if (pt->type != HF_JT_ARRAY || pt->size != 2)
+        return pt->type == HF_JT_ARRAY
                    ? fail(j, HF_E_INPUT, tok_pos(pt),
                           "map entry must be a [key, value] pair")
                    : wrong(j, pt, "[key, value] array");
@@ -920,16 +927,16 @@ static int entries(jctx *j, uint32_t type, const jsmntok_t *t) {
 }
 
 /* Token t (not null) as a record of `type`; *out is its ref. */
-static int record(jctx *j, uint32_t type, const jsmntok_t *t, hf_ref *out) {
+static int record(jctx *j, uint32_t type, const hf_jtok *t, hf_ref *out) {
   const hf_type_def *td = &j->s->types[type];
   int rc;
   if (td->kind == HF_KIND_OBJECT)
     return object_rec(j, type, t, out);
   if (td->kind == HF_KIND_MAP) {
     const int kq = key_qualifies(j->s, type);
-    if (t->type != JSMN_ARRAY && !(t->type == JSMN_OBJECT && kq))
+    if (t->type != HF_JT_ARRAY && !(t->type == HF_JT_OBJECT && kq))
       return wrong(j, t, kq ? "object or array" : "array");
-  } else if (t->type != JSMN_ARRAY) {
+  } else if (t->type != HF_JT_ARRAY) {
     return wrong(j, t, "array");
   }
   if ((rc = enter(j, t)) < 0)
@@ -947,56 +954,28 @@ static int record(jctx *j, uint32_t type, const jsmntok_t *t, hf_ref *out) {
 /* ---- entry point ------------------------------------------------------- */
 
 static int tokenize(jctx *j) {
-  jsmn_parser p;
-  int n;
-  jsmn_init(&p);
-  n = jsmn_parse(&p, j->js, j->len, j->toks, j->ntoks);
-  if (n == JSMN_ERROR_NOMEM) {
-    /* a large line: count its tokens, then parse again into the heap */
-    jsmn_init(&p);
-    n = jsmn_parse(&p, j->js, j->len, NULL, 0);
-    if (n > 0) {
-      j->toks = malloc((size_t)n * sizeof *j->toks);
-      if (j->toks == NULL) {
-        j->toks = j->local_toks;
-        return fail(j, HF_E_NOMEM, 0, "out of memory for %d tokens", n);
-      }
-      j->ntoks = (unsigned)n;
-      jsmn_init(&p);
-      n = jsmn_parse(&p, j->js, j->len, j->toks, j->ntoks);
-    }
-  }
-  if (n == JSMN_ERROR_PART && j->len > 0 && j->copy == NULL) {
-    /* strict jsmn wants a delimiter after a primitive, even at the end of
-     * the text: a bare top-level scalar (a root of a one-field type) gets
-     * one in a copy.  Token offsets are the same in the copy. */
-    if ((j->copy = malloc(j->len + 1)) == NULL)
-      return fail(j, HF_E_NOMEM, 0, "out of memory");
-    memcpy(j->copy, j->js, j->len);
-    j->copy[j->len] = ' ';
-    j->js = j->copy;
-    jsmn_init(&p);
-    n = jsmn_parse(&p, j->js, j->len + 1, j->toks, j->ntoks);
-  }
-  if (n == JSMN_ERROR_PART) {
+  const int n = hf_jtok_parse(&j->tk, j->js, j->len);
+  if (n == HF_JT_NOMEM)
+    return fail(j, HF_E_NOMEM, 0, "out of memory for tokens");
+  if (n == HF_JT_PART) {
     j->pos = j->len;
     return syntax(j, "unexpected end of input");
   }
   if (n < 0) {
-    j->pos = p.pos;
+    j->pos = j->tk.pos;
     return syntax(j, "unexpected character");
   }
   if (n == 0) {
     j->pos = j->len;
     return syntax(j, "empty input");
   }
-  j->t = j->toks;
+  j->t = j->tk.tok;
   j->ntok = n;
   return HF_OK;
 }
 
 static int add_json(jctx *j) {
-  const jsmntok_t *t;
+  const hf_jtok *t;
   const char *nul;
   hf_ref ref;
   int rc;
@@ -1013,7 +992,7 @@ static int add_json(jctx *j) {
      * has closed the root, the builder keeps it, and a failed call must
      * keep nothing (hf_builder_add_json()). */
     const size_t after = j->pos;
-    j->pos = (size_t)t->end + (t->type == JSMN_STRING);
+    j->pos = (size_t)t->end + (t->type == HF_JT_STRING);
     skip_ws(j);
     if (j->pos != j->len)
       return syntax(j, "trailing characters after the JSON value");
@@ -1041,18 +1020,14 @@ static int walk(jctx *j, const hf_schema *s, uint32_t flags, uint32_t type,
   j->line = line;
   j->err = err;
   j->nsteps = 0;
-  j->copy = NULL;
-  j->toks = j->local_toks;
-  j->ntoks = LOCAL_TOKS;
+  hf_jtok_init(&j->tk, j->local_toks, LOCAL_TOKS, j->local_open, LOCAL_OPEN);
   j->buf = j->local_buf;
   j->cap = LOCAL_BUF;
   hf_error_clear(&j->berr);
   rc = add_json(j);
-  if (j->toks != j->local_toks)
-    free(j->toks);
+  hf_jtok_free(&j->tk);
   if (j->buf != j->local_buf)
     free(j->buf);
-  free(j->copy);
   return rc;
 }
 
