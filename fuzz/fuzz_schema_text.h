@@ -8,7 +8,9 @@
 
 /* Every field kind, references, one-field wrappers, lists, sets, maps with
  * scalar and object keys, nested collections, composite and dotted primary
- * keys, a hash-keyed set. */
+ * keys, a hash-keyed set; keyed types with references whose keys are their
+ * own fields (Ticket, the last type a prefix byte can pick, and Seat in
+ * it), which the threaded ingest renders on its parsing threads. */
 static const char fz_schema_text[] =
     "Root @PrimaryKey(id, code) {\n"
     "  long id; String code; int i; long l; float f; double d;\n"
@@ -29,6 +31,9 @@ static const char fz_schema_text[] =
     "ListOfInt List<Int>;\n"
     "Grid List<ListOfInt>;\n"
     "Person @PrimaryKey(name.value) { String name; int age; }\n"
-    "SetOfPerson Set<Person> @HashKey(name.value);\n";
+    "SetOfPerson Set<Person> @HashKey(name.value);\n"
+    "Ticket @PrimaryKey(no) { long no; string note; Inner inner; Seat seat;\n"
+    "  Person holder; ListOfInner items; }\n"
+    "Seat @PrimaryKey(row, n) { int row; int n; Wrap at; }\n";
 
 #endif /* FUZZ_SCHEMA_TEXT_H */

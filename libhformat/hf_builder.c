@@ -685,17 +685,19 @@ static size_t make_blob(const hf_type_def *t, const hf_bframe *f,
 /* ---- Keys -----------------------------------------------------------------
  */
 
-int hf_bkey_values(const hf_builder *b, uint32_t type,
-                   const unsigned char *blob, hf_value *vals,
-                   uint32_t *null_path) {
-  const hf_type_def *t = &b->schema->types[type];
+/* Key values of `blob`; `stores` (for references along a path) may be NULL
+ * when every key path is one step long. */
+static int key_values(const hf_schema *s, const hf_bstore *stores,
+                      uint32_t type, const unsigned char *blob, hf_value *vals,
+                      uint32_t *null_path) {
+  const hf_type_def *t = &s->types[type];
   uint32_t k;
   for (k = 0; k < t->nkeys; k++) {
     const hf_keypath *kp = &t->keys[k];
     const unsigned char *cur = blob;
     uint32_t d;
     for (d = 0; d < kp->depth; d++) {
-      const hf_type_def *st = &b->schema->types[kp->step_types[d]];
+      const hf_type_def *st = &s->types[kp->step_types[d]];
       uint32_t f = kp->steps[d];
       const hf_field_def *fd = &st->fields[f];
       const unsigned char *p = cur + fd->offset;
@@ -708,7 +710,7 @@ int hf_bkey_values(const hf_builder *b, uint32_t type,
       v->type = fd->type;
       switch (fd->type) {
       case HF_FT_REF:
-        cur = hf_bstore_blob(&b->stores[fd->ref_type], hf_le32(p), &blen);
+        cur = hf_bstore_blob(&stores[fd->ref_type], hf_le32(p), &blen);
         break;
       case HF_FT_INT:
         v->u.i = (int32_t)hf_le32(p);
@@ -740,6 +742,12 @@ int hf_bkey_values(const hf_builder *b, uint32_t type,
     }
   }
   return HF_OK;
+}
+
+int hf_bkey_values(const hf_builder *b, uint32_t type,
+                   const unsigned char *blob, hf_value *vals,
+                   uint32_t *null_path) {
+  return key_values(b->schema, b->stores, type, blob, vals, null_path);
 }
 
 /* Formats key values for a message: "42", "(42, \"abc\")". */
@@ -925,10 +933,10 @@ static int keys_equal(const hf_value *a, const hf_value *c, uint32_t n) {
 }
 
 /* Looks the record whose blob `mine` (len bytes) is up by key; see
- * hf_builder_end(). */
+ * hf_builder_end().  *h is its key hash, computed here unless `hashed`. */
 static int end_keyed(hf_builder *b, uint32_t type, const unsigned char *mine,
                      size_t len, int root, uint32_t *id, uint64_t *pos,
-                     uint64_t *h, hf_error *err) {
+                     uint64_t *h, int hashed, hf_error *err) {
   const hf_type_def *t = &b->schema->types[type];
   const hf_bstore *st = &b->stores[type];
   hf_value kv[HF_MAX_KEYS], ov[HF_MAX_KEYS];
@@ -937,7 +945,8 @@ static int end_keyed(hf_builder *b, uint32_t type, const unsigned char *mine,
   if (hf_bkey_values(b, type, mine, kv, &nullk) != HF_OK)
     return hf_fail_at(err, HF_E_INPUT, b->line, 0, "%s: primary key %s is null",
                       t->name, t->keys[nullk].text);
-  *h = hf_key_hash(kv, t->nkeys);
+  if (!hashed)
+    *h = hf_key_hash(kv, t->nkeys);
   for (i = *h & st->tmask; (ent = st->table[i].ent) != 0;
        i = (i + 1) & st->tmask) {
     const uint32_t e = HF_B_ENT_ID(ent);
@@ -1046,7 +1055,7 @@ int hf_builder_end(hf_builder *b, hf_ref *out, hf_error *err) {
     return hf_fail_at(err, HF_E_LIMIT, b->line, 0,
                       "%s: more than 2^40 elements", t->name);
   if (t->kind == HF_KIND_OBJECT && t->nkeys > 0) {
-    rc = end_keyed(b, f->type, blob, len, root, &id, &pos, &h, err);
+    rc = end_keyed(b, f->type, blob, len, root, &id, &pos, &h, 0, err);
     if (rc != HF_OK)
       return rc;
   } else if (end_unkeyed(b, f->type, blob, len, &id, &pos, &h, 0) != HF_OK) {
@@ -1181,6 +1190,100 @@ int hf_builder_add_leaf(hf_builder *b, uint32_t type, const unsigned char *blob,
   if (id == HF_B_NOID && len > 0) /* new: its blob joins the store */
     memcpy(st->data + st->data_len, blob, len);
   return keep(b, type, id, pos, len, h, b->depth == 0, out, err);
+}
+
+/* ---- Rendered records (hf_jtape.c) ---------------------------------------
+ */
+
+int hf_brender_type(const hf_schema *s, uint32_t type) {
+  const hf_type_def *t = &s->types[type];
+  uint32_t k;
+  if (t->kind != HF_KIND_OBJECT || hf_bleaf_type(s, type))
+    return 0;
+  for (k = 0; k < t->nkeys; k++)
+    if (t->keys[k].depth != 1)
+      return 0;
+  return 1;
+}
+
+int hf_bkey_hash_blob(const hf_schema *s, uint32_t type,
+                      const unsigned char *blob, uint64_t *h) {
+  hf_value kv[HF_MAX_KEYS];
+  uint32_t nullk;
+  if (key_values(s, NULL, type, blob, kv, &nullk) != HF_OK)
+    return HF_NULL;
+  *h = hf_key_hash(kv, s->types[type].nkeys);
+  return HF_OK;
+}
+
+/* Puts the builder id of each reference of the blob at dst in place of the
+ * index into map[] that was rendered there, checked as set_ref checks. */
+static int patch_refs(hf_builder *b, const hf_type_def *t, unsigned char *dst,
+                      const hf_ref *map, size_t nmap, hf_error *err) {
+  uint32_t f;
+  for (f = 0; f < t->nfields; f++) {
+    const hf_field_def *fd = &t->fields[f];
+    hf_ref ref = {HF_NO_TYPE, UINT32_MAX};
+    uint32_t local;
+    int rc;
+    if (fd->type != HF_FT_REF ||
+        !(dst[t->present_off + f / 8] & (1u << (f % 8))))
+      continue;
+    local = hf_le32(dst + fd->offset);
+    if (local < nmap)
+      ref = map[local];
+    if ((rc = check_ref(b, ref, fd->ref_type, t->name, ".", fd->name, err)) !=
+        HF_OK)
+      return rc;
+    hf_put32(dst + fd->offset, ref.id);
+  }
+  return HF_OK;
+}
+
+int hf_builder_end_blob(hf_builder *b, uint32_t type, const unsigned char *blob,
+                        size_t len, uint64_t h, const hf_ref *map, size_t nmap,
+                        hf_ref *out, hf_error *err) {
+  const hf_type_def *t;
+  hf_bstore *st;
+  unsigned char *dst;
+  uint32_t id;
+  uint64_t pos = 0;
+  int root, rc;
+  if (b == NULL)
+    return hf_fail(err, HF_E_ARG, UINT64_MAX, "no builder");
+  if ((rc = check_open(b, err)) != HF_OK)
+    return rc;
+  if (b->depth == 0)
+    return hf_fail_at(err, HF_E_ARG, b->line, 0, "end: no record open");
+  if (b->frames[b->depth - 1].type != type || !hf_brender_type(b->schema, type))
+    return hf_fail_at(err, HF_E_ARG, b->line, 0,
+                      "end: type %" PRIu32 " is not the open rendered record",
+                      type);
+  t = &b->schema->types[type];
+  st = &b->stores[type];
+  root = b->depth == 1;
+  rc = store_reserve(st, t, len);
+  if (rc == HF_E_LIMIT)
+    return hf_fail_at(err, rc, b->line, 0, "%s: more than %u records", t->name,
+                      HF_MAX_ORDINALS);
+  if (rc != HF_OK)
+    return nomem(b, err);
+  /* In place at the end of the store, as hf_builder_end() renders it */
+  dst = st->data + st->data_len;
+  memcpy(dst, blob, len);
+  if ((rc = patch_refs(b, t, dst, map, nmap, err)) != HF_OK)
+    return rc;
+  if (t->nkeys > 0) {
+    rc = end_keyed(b, type, dst, len, root, &id, &pos, &h, 1, err);
+    if (rc != HF_OK)
+      return rc;
+  } else if (end_unkeyed(b, type, dst, len, &id, &pos, &h, 0) != HF_OK) {
+    return nomem(b, err);
+  }
+  rc = keep(b, type, id, pos, len, h, root, out, err);
+  if (rc == HF_OK)
+    b->depth--;
+  return rc;
 }
 
 void hf_builder_discard(hf_builder *b) {

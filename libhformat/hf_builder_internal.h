@@ -185,6 +185,26 @@ void hf_bleaf_free(hf_bframe *f);
  * h = hf_xxh3(blob, len). */
 int hf_builder_add_leaf(hf_builder *b, uint32_t type, const unsigned char *blob,
                         size_t len, uint64_t h, hf_ref *out, hf_error *err);
+/* Rendered records: object types other than leaves whose primary key (if
+ * any) is made of the type's own fields.  The parsing thread renders them
+ * with the leaf frame functions, with each reference given as an index
+ * into the refs the building thread will have (hf_bleaf_set with
+ * HF_FT_REF and the index as a 4-byte little-endian value), and hashes the
+ * key.  The building thread opens the record with hf_builder_begin() (so
+ * that records built inside it are not roots), builds what it refers to,
+ * and closes it with hf_builder_end_blob(), which puts map[index] in place
+ * of each index, checked as hf_builder_set_ref() checks, and does what
+ * hf_builder_end() does with the result. */
+int hf_brender_type(const hf_schema *s, uint32_t type);
+/* hf_key_hash() of the key of `blob` of rendered type `type`; HF_NULL if a
+ * key field is null. */
+int hf_bkey_hash_blob(const hf_schema *s, uint32_t type,
+                      const unsigned char *blob, uint64_t *h);
+/* h: the key hash (keyed types), else ignored. */
+int hf_builder_end_blob(hf_builder *b, uint32_t type, const unsigned char *blob,
+                        size_t len, uint64_t h, const hf_ref *map, size_t nmap,
+                        hf_ref *out, hf_error *err);
+
 /* A hint: fetch the table position (blob 0) or, once that is cached, the
  * blob (blob 1) a lookup of hash h in `type` will read. */
 void hf_builder_prefetch(const hf_builder *b, uint32_t type, uint64_t h,

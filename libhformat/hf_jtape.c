@@ -17,9 +17,14 @@ enum {
   JOP_REF,      /* arg: field; v: tape-local ref id */
   JOP_ADD,      /* v: tape-local ref id */
   JOP_PUT,      /* v: key id | value id << 32 */
-  JOP_LEAF      /* arg: type; v: arena offset | len << 32 of the blob, which
+  JOP_LEAF,     /* arg: type; v: arena offset | len << 32 of the blob, which
                    its 8-byte hash follows */
+  JOP_OBJ       /* as JOP_LEAF, for a rendered record opened by JOP_BEGIN;
+                   ft: 1 if the hash is its key's */
 };
+
+/* How a record of a type is recorded */
+enum { HOW_TAPED = 0, HOW_LEAF = 1, HOW_RENDERED = 2 };
 
 struct hf_jop {
   uint8_t op;
@@ -36,15 +41,17 @@ int hf_jtape_reset(hf_jtape *t, const hf_schema *s, const char *text,
                    size_t len, uint64_t first_line) {
   if (t->s != s) {
     uint32_t k;
-    unsigned char *leaf = realloc(t->leaf, s->ntypes ? s->ntypes : 1);
-    if (leaf == NULL)
+    unsigned char *how = realloc(t->how, s->ntypes ? s->ntypes : 1);
+    if (how == NULL)
       return HF_E_NOMEM;
     for (k = 0; k < s->ntypes; k++)
-      leaf[k] = (unsigned char)hf_bleaf_type(s, k);
-    t->leaf = leaf;
+      how[k] = hf_bleaf_type(s, k)     ? HOW_LEAF
+               : hf_brender_type(s, k) ? HOW_RENDERED
+                                       : HOW_TAPED;
+    t->how = how;
     t->s = s;
   }
-  t->in_leaf = 0;
+  t->depth = 0;
   t->nops = 0;
   t->arena_len = 0;
   t->text = text;
@@ -57,10 +64,14 @@ int hf_jtape_reset(hf_jtape *t, const hf_schema *s, const char *text,
 }
 
 void hf_jtape_free(hf_jtape *t) {
+  size_t i;
   free(t->ops);
   free(t->arena);
-  free(t->leaf);
-  hf_bleaf_free(&t->frame);
+  free(t->how);
+  for (i = 0; i < t->open_cap; i++)
+    hf_bleaf_free(&t->frames[i]);
+  free(t->frames);
+  free(t->open);
   memset(t, 0, sizeof *t);
 }
 
@@ -92,57 +103,97 @@ int hf_jtape_line(hf_jtape *t, uint64_t line, const char *p, size_t len) {
   t->line_op = t->nops;
   t->line_arena = t->arena_len;
   t->nends = 0;
-  t->in_leaf = 0;
+  t->depth = 0;
   return push(t, JOP_LINE, (uint32_t)(line - t->first_line), pack(off, len))
              ? HF_OK
              : HF_E_NOMEM;
 }
 
 int hf_jtape_direct(hf_jtape *t) {
-  t->in_leaf = 0;
+  t->depth = 0;
   t->nops = t->line_op + 1;
   t->arena_len = t->line_arena;
   t->ops[t->line_op].op = JOP_DIRECT;
   return HF_OK;
 }
 
-int hf_jtape_begin(hf_jtape *t, uint32_t type) {
-  if (t->in_leaf)
-    return HF_E_ARG; /* a leaf holds no record: never recorded so */
-  if (type < t->s->ntypes && t->leaf[type]) {
-    if (hf_bleaf_begin(&t->frame, t->s, type) != HF_OK)
-      return HF_E_NOMEM;
-    t->in_leaf = 1;
-    return HF_OK;
-  }
-  return push(t, JOP_BEGIN, type, 0) ? HF_OK : HF_E_NOMEM;
+/* The innermost open record's frame if it is rendered here, else NULL. */
+static hf_bframe *rendering(const hf_jtape *t) {
+  return t->depth > 0 && t->open[t->depth - 1] != HOW_TAPED
+             ? &t->frames[t->depth - 1]
+             : NULL;
 }
 
-/* Renders the leaf record into the arena, its hash after it. */
-static int end_leaf(hf_jtape *t, uint32_t type) {
-  const size_t bound = hf_bleaf_bound(t->s, &t->frame);
+/* Room for one more open record. */
+static int open_room(hf_jtape *t) {
+  size_t cap = t->open_cap;
+  if (t->depth < cap)
+    return HF_OK;
+  if (hf_grow(&t->open, &cap, t->depth + 1, 1) != HF_OK)
+    return HF_E_NOMEM;
+  cap = t->open_cap;
+  if (hf_grow(&t->frames, &cap, t->depth + 1, sizeof *t->frames) != HF_OK)
+    return HF_E_NOMEM;
+  memset(t->frames + t->open_cap, 0, (cap - t->open_cap) * sizeof *t->frames);
+  t->open_cap = cap;
+  return HF_OK;
+}
+
+int hf_jtape_begin(hf_jtape *t, uint32_t type) {
+  unsigned how;
+  if (type >= t->s->ntypes ||
+      (t->depth > 0 && t->open[t->depth - 1] == HOW_LEAF))
+    return HF_E_ARG; /* a leaf holds no record: never recorded so */
+  how = t->how[type];
+  if (open_room(t) != HF_OK)
+    return HF_E_NOMEM;
+  if (how != HOW_TAPED &&
+      hf_bleaf_begin(&t->frames[t->depth], t->s, type) != HF_OK)
+    return HF_E_NOMEM;
+  if (how != HOW_LEAF && push(t, JOP_BEGIN, type, 0) == NULL)
+    return HF_E_NOMEM;
+  t->open[t->depth++] = (unsigned char)how;
+  return HF_OK;
+}
+
+/* Renders the record of frame f into the arena, its hash after it (the
+ * key's for a keyed type, else the blob's), and records op `op`. */
+static int end_rendered(hf_jtape *t, const hf_bframe *f, int op,
+                        uint32_t type) {
+  const size_t bound = hf_bleaf_bound(t->s, f);
+  unsigned char *blob;
   size_t len;
-  uint64_t h;
-  int rc;
-  t->in_leaf = 0;
+  uint64_t h = 0;
+  int keyed = t->s->types[type].nkeys > 0, rc;
+  hf_jop *o;
   if (bound > UINT32_MAX - 8)
     return HF_E_LIMIT;
   if ((rc = arena_room(t, bound + 8)) != HF_OK)
     return rc;
-  len = hf_bleaf_render(t->s, &t->frame,
-                        (unsigned char *)t->arena + t->arena_len);
-  h = hf_xxh3(t->arena + t->arena_len, len);
-  memcpy(t->arena + t->arena_len + len, &h, 8);
-  if (push(t, JOP_LEAF, type, pack(t->arena_len, len)) == NULL)
+  blob = (unsigned char *)t->arena + t->arena_len;
+  len = hf_bleaf_render(t->s, f, blob);
+  if (keyed) {
+    if (hf_bkey_hash_blob(t->s, type, blob, &h) != HF_OK)
+      return HF_E_INPUT; /* the walk refuses null keys first */
+  } else if (op == JOP_LEAF) {
+    h = hf_xxh3(blob, len);
+  }
+  memcpy(blob + len, &h, 8);
+  if ((o = push(t, op, type, pack(t->arena_len, len))) == NULL)
     return HF_E_NOMEM;
+  o->ft = (uint8_t)keyed;
   t->arena_len += len + 8;
   return HF_OK;
 }
 
 int hf_jtape_end(hf_jtape *t, uint32_t type, hf_ref *out) {
-  int rc = t->in_leaf                  ? end_leaf(t, type)
-           : push(t, JOP_END, type, 0) ? HF_OK
-                                       : HF_E_NOMEM;
+  const unsigned how = t->depth > 0 ? t->open[--t->depth] : HOW_TAPED;
+  int rc;
+  if (how == HOW_TAPED)
+    rc = push(t, JOP_END, type, 0) ? HF_OK : HF_E_NOMEM;
+  else
+    rc = end_rendered(t, &t->frames[t->depth],
+                      how == HOW_LEAF ? JOP_LEAF : JOP_OBJ, type);
   if (rc != HF_OK)
     return rc;
   out->type = type;
@@ -161,14 +212,15 @@ static void le_of(unsigned char *le, uint64_t bits, uint32_t size) {
 }
 
 int hf_jtape_scalar(hf_jtape *t, hf_ftype ft, uint32_t field, uint64_t bits) {
+  hf_bframe *f = rendering(t);
   hf_jop *o;
-  if (t->in_leaf) {
-    const hf_type_def *td = &t->s->types[t->frame.type];
+  if (f != NULL) {
+    const hf_type_def *td = &t->s->types[f->type];
     unsigned char le[8];
     if (field >= td->nfields)
       return HF_E_ARG;
     le_of(le, bits, td->fields[field].size);
-    return hf_bleaf_set(&t->frame, t->s, field, ft, le, td->fields[field].size);
+    return hf_bleaf_set(f, t->s, field, ft, le, td->fields[field].size);
   }
   o = push(t, JOP_SCALAR, field, bits);
   if (o == NULL)
@@ -179,9 +231,10 @@ int hf_jtape_scalar(hf_jtape *t, hf_ftype ft, uint32_t field, uint64_t bits) {
 
 int hf_jtape_data(hf_jtape *t, hf_ftype ft, uint32_t field, const char *p,
                   size_t len) {
+  hf_bframe *f = rendering(t);
   hf_jop *o;
-  if (t->in_leaf)
-    return hf_bleaf_set(&t->frame, t->s, field, ft, p, len);
+  if (f != NULL)
+    return hf_bleaf_set(f, t->s, field, ft, p, len);
   if (len > UINT32_MAX)
     return HF_E_LIMIT;
   if (len == 0)
@@ -206,14 +259,24 @@ int hf_jtape_data(hf_jtape *t, hf_ftype ft, uint32_t field, const char *p,
 }
 
 int hf_jtape_ref(hf_jtape *t, uint32_t field, hf_ref ref) {
+  hf_bframe *f = rendering(t);
+  if (f != NULL) {
+    unsigned char le[4]; /* the tape-local id, mapped by replay */
+    hf_put32(le, ref.id);
+    return hf_bleaf_set(f, t->s, field, HF_FT_REF, le, 4);
+  }
   return push(t, JOP_REF, field, ref.id) ? HF_OK : HF_E_NOMEM;
 }
 
 int hf_jtape_add(hf_jtape *t, hf_ref elem) {
+  if (rendering(t) != NULL)
+    return HF_E_ARG; /* an object takes no elements */
   return push(t, JOP_ADD, 0, elem.id) ? HF_OK : HF_E_NOMEM;
 }
 
 int hf_jtape_put(hf_jtape *t, hf_ref key, hf_ref value) {
+  if (rendering(t) != NULL)
+    return HF_E_ARG;
   return push(t, JOP_PUT, 0, pack(key.id, value.id)) ? HF_OK : HF_E_NOMEM;
 }
 
@@ -259,6 +322,7 @@ static int grow_refs(replay *r) {
   return hf_grow(&r->refs, &r->cap, r->nrefs + 1, sizeof *r->refs);
 }
 
+/* The hash recorded after the blob of a JOP_LEAF or JOP_OBJ. */
 static uint64_t leaf_hash(const hf_jtape *t, const hf_jop *o) {
   uint64_t h;
   memcpy(&h, t->arena + (uint32_t)o->v + (uint32_t)(o->v >> 32), 8);
@@ -272,8 +336,13 @@ static uint64_t leaf_hash(const hf_jtape *t, const hf_jop *o) {
 #define NEAR 48
 
 static void prefetch(const hf_jtape *t, hf_builder *b, size_t i, int blob) {
-  if (i < t->nops && t->ops[i].op == JOP_LEAF)
+  if (i >= t->nops)
+    return;
+  if (t->ops[i].op == JOP_LEAF)
     hf_builder_prefetch(b, t->ops[i].arg, leaf_hash(t, &t->ops[i]), blob);
+  else if (t->ops[i].op == JOP_OBJ && t->ops[i].ft && !blob)
+    /* a key's table position; its blob is read only for a repeated key */
+    hf_builder_prefetch(b, t->ops[i].arg, leaf_hash(t, &t->ops[i]), 0);
 }
 
 /* Makes one recorded call; negative on failure. */
@@ -312,6 +381,15 @@ static int step(replay *r, const hf_jtape *t, const hf_jop *o) {
     rc =
         hf_builder_add_leaf(b, o->arg, (const unsigned char *)t->arena + off,
                             len, leaf_hash(t, o), &r->refs[r->nrefs], &r->berr);
+    if (rc >= 0)
+      r->nrefs++;
+    return rc;
+  case JOP_OBJ:
+    if ((rc = grow_refs(r)) != HF_OK)
+      return rc;
+    rc = hf_builder_end_blob(b, o->arg, (const unsigned char *)t->arena + off,
+                             len, leaf_hash(t, o), r->refs, r->nrefs,
+                             &r->refs[r->nrefs], &r->berr);
     if (rc >= 0)
       r->nrefs++;
     return rc;

@@ -15,7 +15,10 @@
  * closed on a line has ref id n; replay maps them to the builder's refs.
  * Leaf records (hf_builder_internal.h) are rendered and hashed here, one op
  * each, so the building thread only looks them up, with prefetches issued
- * some ops ahead.
+ * some ops ahead.  Other objects whose key is their own fields' are
+ * rendered here too, references as tape-local ids and the key hashed: the
+ * building thread opens them, builds what they refer to, and closes them
+ * with the blob.
  * Strings are views of the batch text when they have no escape, else copies
  * in the tape's arena.  Not installed.
  */
@@ -28,9 +31,10 @@ typedef struct hf_jop hf_jop;
 
 typedef struct hf_jtape {
   const hf_schema *s;
-  unsigned char *leaf; /* per type: 1 if hf_bleaf_type() */
-  hf_bframe frame;     /* the leaf record being rendered, */
-  int in_leaf;         /* if this is set */
+  unsigned char *how;     /* per type: taped, leaf or rendered (hf_jtape.c) */
+  hf_bframe *frames;      /* per open record: the frame it is rendered in, */
+  unsigned char *open;    /* and how it is recorded */
+  size_t depth, open_cap; /* records open on the current line */
   hf_jop *ops;
   size_t nops, ops_cap;
   char *arena; /* unescaped strings, decoded bytes */

@@ -33,17 +33,21 @@ static int sink(void *ctx, const void *p, size_t len) {
   return 0;
 }
 
+/* The schema and root type the helpers below use (each test runs in a
+ * process of its own). */
+static const char *cur_schema = hf_gen_schema, *cur_root = "Root";
+
 static hf_schema *gen_schema(void) {
   hf_schema *s = NULL;
   hf_error err;
-  cr_assert_eq(hf_schema_parse(hf_gen_schema, strlen(hf_gen_schema), &s, &err),
-               HF_OK, "%s", err.msg);
+  cr_assert_eq(hf_schema_parse(cur_schema, strlen(cur_schema), &s, &err), HF_OK,
+               "%s", err.msg);
   return s;
 }
 
 static uint32_t root_type(const hf_schema *s) {
   uint32_t t;
-  cr_assert_eq(hf_schema_type_find(s, "Root", 4, &t), HF_OK);
+  cr_assert_eq(hf_schema_type_find(s, cur_root, strlen(cur_root), &t), HF_OK);
   return t;
 }
 
@@ -278,6 +282,94 @@ Test(jsonl, builder_refusal_during_replay) {
   check_all(&in, 0, "duplicate key");
   free(in.p);
   free(base.p);
+}
+
+/* Keyed objects with references, rendered on the parsing threads: roots,
+ * nested keyed records repeated (the same record) or conflicting (refused),
+ * and unkeyed objects with references inside them. */
+static const char keyed_schema[] =
+    "Movie @PrimaryKey(id) { long id; string title; Person director;\n"
+    "  ListOfPerson cast; Tag tag; }\n"
+    "Person @PrimaryKey(pid) { long pid; string name; Tag tag; }\n"
+    "Tag { string t; Note note; }\n"
+    "Note { string n; }\n"
+    "ListOfPerson List<Person>;\n";
+
+static void put_person(text *t, unsigned pid, const char *name) {
+  char buf[160];
+  int n;
+  if (pid % 4 == 0) /* fields in another order; the note as a bare value */
+    n = snprintf(buf, sizeof buf,
+                 "{\"name\": \"%s%u\", \"pid\": %u, \"tag\": {\"note\": "
+                 "\"n%u\", \"t\": \"t%u\"}}",
+                 name, pid, pid, pid % 3, pid % 5);
+  else
+    n = snprintf(buf, sizeof buf,
+                 "{\"pid\": %u, \"name\": \"%s%u\", \"tag\": {\"t\": "
+                 "\"t%u\", \"note\": {\"n\": \"n%u\"}}}",
+                 pid, name, pid, pid % 5, pid % 3);
+  put(t, buf, (size_t)n);
+}
+
+/* n movies; `clash` > 0: movie `clash` names person 3 "other"; `again` > 0:
+ * movie `again` repeats movie 0's id. */
+static text keyed_lines(unsigned n, unsigned clash, unsigned again) {
+  text t = {0};
+  uint64_t r = 88172645463325252u;
+  unsigned k, c;
+  for (k = 0; k < n; k++) {
+    char buf[96];
+    unsigned ncast;
+    int len;
+    r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+    len = snprintf(buf, sizeof buf,
+                   "{\"id\": %u, \"title\": \"m%u \u00e9\", \"director\": ",
+                   k == again && again > 0 ? 1u : 7 * k + 1, k);
+    put(&t, buf, (size_t)len);
+    put_person(&t, (unsigned)(r % 50), k == clash && clash > 0 ? "other" : "p");
+    put(&t, ", \"cast\": [", 11);
+    ncast = (unsigned)(r >> 20) % 5;
+    for (c = 0; c < ncast; c++) {
+      if (c > 0)
+        put(&t, ", ", 2);
+      put_person(&t, (unsigned)(r >> (24 + 6 * c)) % 50, "p");
+    }
+    put(&t, "]", 1);
+    if (k % 3 != 0) {
+      len = snprintf(buf, sizeof buf, ", \"tag\": {\"t\": \"x%u\"}", k % 7);
+      put(&t, buf, (size_t)len);
+    }
+    put(&t, "}\n", 2);
+  }
+  return t;
+}
+
+Test(jsonl, rendered_keyed_records) {
+  text in;
+  cur_schema = keyed_schema;
+  cur_root = "Movie";
+  in = keyed_lines(6000, 0, 0);
+  cr_assert_gt(in.n, (size_t)1 << 20, "input of %zu bytes", in.n);
+  check_all(&in, 0, "keyed");
+  free(in.p);
+  in = keyed_lines(3000, 2500, 0);
+  {
+    outcome ref = by_lines(&in, 0);
+    cr_assert_eq(ref.rc, HF_E_DUPKEY, "%s", ref.err.msg);
+    cr_assert_eq(ref.err.line, 2501);
+    drop(&ref);
+  }
+  check_all(&in, 0, "nested key clash");
+  free(in.p);
+  in = keyed_lines(3000, 0, 1700);
+  {
+    outcome ref = by_lines(&in, 0);
+    cr_assert_eq(ref.rc, HF_E_DUPKEY, "%s", ref.err.msg);
+    cr_assert_eq(ref.err.line, 1701);
+    drop(&ref);
+  }
+  check_all(&in, 0, "root key again");
+  free(in.p);
 }
 
 Test(jsonl, line_limit) {
