@@ -63,6 +63,9 @@ static const char *jtok_ref_compare(const char *js, size_t len, int small,
   } else if (n == HF_JT_INVAL && tk.pos != p.pos) {
     snprintf(why, why_len, "error at %zu, jsmn at %u", tk.pos, p.pos);
     res = why;
+  } else if (n >= 0 && !tk.nul && len > 0 && memchr(js, '\0', len) != NULL) {
+    snprintf(why, why_len, "tokens without the nul flag, but a NUL");
+    res = why;
   }
   for (i = 0; res == NULL && i < n; i++) {
     const hf_jtok *a = &tk.tok[i];

@@ -5,7 +5,8 @@
  * Tokens come from hf_jtok.c: jsmn's strict-mode results (jsmn was chosen
  * by measurement, see bench/README.md), found faster.  They are lenient
  * about what lies between tokens and inside primitives, so the walk below
- * checks the grammar itself: a cursor follows the text and every separator (`,` `:`
+ * checks the grammar itself: a cursor follows the text and every separator (`,`
+ * `:`
  * `]` `}`) must sit exactly where the tokens say, and every primitive is
  * validated (number grammar, literal spelling).  Strings are unescaped and
  * numbers converted here, exactly (integers never go through double).
@@ -253,13 +254,19 @@ static int out_put(jctx *j, hf_ref key, hf_ref value) {
 
 /* ---- grammar between tokens -------------------------------------------- */
 
-static void skip_ws(jctx *j) {
+static void skip_blanks(jctx *j) {
   while (j->pos < j->len) {
     const char ch = j->js[j->pos];
     if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r')
       break;
     j->pos++;
   }
+}
+
+/* Compact JSON has no blank between tokens: test for one inline. */
+static inline void skip_ws(jctx *j) {
+  if (j->pos < j->len && (unsigned char)j->js[j->pos] <= ' ')
+    skip_blanks(j);
 }
 
 static int syntax(jctx *j, const char *what) {
@@ -955,6 +962,11 @@ static int record(jctx *j, uint32_t type, const hf_jtok *t, hf_ref *out) {
 
 static int tokenize(jctx *j) {
   const int n = hf_jtok_parse(&j->tk, j->js, j->len);
+  const char *nul;
+  /* A NUL anywhere refuses the line, before any other fault.  Tokens
+   * returned without the nul flag mean there is none; else look. */
+  if ((n < 0 || j->tk.nul) && (nul = memchr(j->js, '\0', j->len)) != NULL)
+    return fail(j, HF_E_INPUT, (size_t)(nul - j->js), "invalid JSON: NUL byte");
   if (n == HF_JT_NOMEM)
     return fail(j, HF_E_NOMEM, 0, "out of memory for tokens");
   if (n == HF_JT_PART) {
@@ -976,13 +988,10 @@ static int tokenize(jctx *j) {
 
 static int add_json(jctx *j) {
   const hf_jtok *t;
-  const char *nul;
   hf_ref ref;
   int rc;
   if (j->len > HF_MAX_JSON_LINE)
     return fail(j, HF_E_LIMIT, 0, "line longer than 2 GiB");
-  if ((nul = memchr(j->js, '\0', j->len)) != NULL)
-    return fail(j, HF_E_INPUT, (size_t)(nul - j->js), "invalid JSON: NUL byte");
   if ((rc = tokenize(j)) < 0 || (rc = take(j, &t, VAL)) < 0)
     return rc;
   if (is_null(j, t))

@@ -84,7 +84,8 @@ static int arena_room(hf_jtape *t, size_t n) {
 
 static hf_jop *push(hf_jtape *t, int op, uint32_t arg, uint64_t v) {
   hf_jop *o;
-  if (hf_grow(&t->ops, &t->ops_cap, t->nops + 1, sizeof *t->ops) != HF_OK)
+  if (t->nops == t->ops_cap &&
+      hf_grow(&t->ops, &t->ops_cap, t->nops + 1, sizeof *t->ops) != HF_OK)
     return NULL;
   o = &t->ops[t->nops++];
   o->op = (uint8_t)op;

@@ -220,6 +220,7 @@ int hf_jtok_parse(hf_jtoks *p, const char *js, size_t len) {
   size_t pos, n = 0, nopen = 0;
   long super = -1; /* jsmn's toksuper: the token a value is counted in */
   int rc;
+  p->nul = 0;
   if (len >= INT32_MAX)
     return HF_JT_NOMEM;
   /* The blank after the text does nothing here: the loop stops before it. */
@@ -229,6 +230,7 @@ int hf_jtok_parse(hf_jtoks *p, const char *js, size_t len) {
     switch (c) {
     case '\0':
       pos = len; /* jsmn stops at a NUL as at the end */
+      p->nul = 1;
       continue;
     case '{':
     case '[':

@@ -56,6 +56,8 @@ typedef struct hf_jtoks {
   hf_jtok *first_tok;
   int32_t *first_open;
   size_t pos; /* after HF_JT_INVAL: the offending byte (see hf_jtok.c) */
+  int nul;    /* set when a NUL between values ended the text early; a
+                 count returned without it means the text has no NUL */
 } hf_jtoks;
 
 void hf_jtok_init(hf_jtoks *p, hf_jtok *tok, size_t cap, int32_t *open,

@@ -389,6 +389,32 @@ Test(json_reject, nul_byte) {
   cr_expect_eq(hf_builder_add_json(b, 0, "{\"id\":1}\0", 9, 3, &err),
                HF_E_INPUT);
   cr_expect_eq(err.column, 9);
+  cr_expect(strstr(err.msg, "NUL byte") != NULL, "%s", err.msg);
+  {
+    /* A NUL is named before any other fault, wherever it is: after a bad
+     * character, inside a string, a number or an escape, or between
+     * values of a complete text. */
+    static const struct {
+      const char *text;
+      size_t len;
+      unsigned col;
+    } cases[] = {
+        {"{\"id\":1 x}\0", 11, 11},     {"{\"id\":\"a\0b\"}", 12, 9},
+        {"{\"id\":1\0}", 9, 8},         {"{\"s\":\"\\\0\"}", 10, 8},
+        {"{\"s\":\"\\u0\0\"}", 12, 10}, {"\0{\"id\":1}", 9, 1},
+        {"{\"id\":1}  \0  ", 13, 11},
+    };
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      cr_expect_eq(
+          hf_builder_add_json(b, 0, cases[i].text, cases[i].len, 3, &err),
+          HF_E_INPUT, "case %zu", i);
+      cr_expect(strstr(err.msg, "NUL byte") != NULL, "case %zu: %s", i,
+                err.msg);
+      cr_expect_eq(err.column, cases[i].col, "case %zu: column %u", i,
+                   err.column);
+    }
+  }
   hf_builder_free(b);
   hf_schema_free(s);
 }
