@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "hf_builder_internal.h"
@@ -23,6 +24,22 @@
 #define MAX_WORKERS 64
 
 enum { B_FREE, B_BUSY, B_READY };
+
+/* Store arrays whose fresh pages workers touch first (see prefault). */
+#define PF_ARRAYS 5
+#define PF_AHEAD ((size_t)16 << 20)
+#define PF_MIN ((size_t)1 << 20)
+#define PF_QUEUE 32
+
+typedef struct pf_mark {
+  const unsigned char *base; /* the array when last looked at */
+  size_t upto;               /* bytes of it asked for so far */
+} pf_mark;
+
+typedef struct pf_range {
+  unsigned char *p;
+  size_t n;
+} pf_range;
 
 typedef struct batch {
   char *text; /* whole lines, the last one maybe without its newline */
@@ -56,6 +73,11 @@ typedef struct ingest {
   unsigned nring;
   uint64_t next_fill;
   int stop; /* the calling thread is done: workers quit */
+  /* ranges of fresh store memory for workers to fault in, under mu */
+  pf_mark *marks; /* PF_ARRAYS per type; the building thread's */
+  pf_range pfq[PF_QUEUE];
+  unsigned pf_n;
+  int pf_off; /* the kernel cannot: stop asking */
 } ingest;
 
 /* ---- reading ---------------------------------------------------------- */
@@ -303,6 +325,78 @@ static int build_batch(ingest *g, batch *bt, int taped, uint64_t *records,
   return rc;
 }
 
+/* ---- prefaulting ----------------------------------------------------- */
+
+/* The building thread is the ingest's critical path, and a good part of
+ * its time went to first touches of the stores' fresh pages (the kernel
+ * zeroing them).  So after each batch it posts the next PF_AHEAD bytes
+ * past the end of each store array, and a worker has the kernel fault
+ * them in (MADV_POPULATE_WRITE changes no byte; a range that realloc has
+ * moved since is at worst faulted in for nothing).  A hint: without the
+ * call (older kernels, other systems) nothing changes. */
+static void plan_one(ingest *g, pf_mark *m, void *arr, size_t used,
+                     size_t cap) {
+  unsigned char *base = arr;
+  size_t want;
+  if (base == NULL)
+    return;
+  if (base != m->base || m->upto < used) {
+    m->base = base;
+    m->upto = used;
+  }
+  want = cap - used < PF_AHEAD ? cap : used + PF_AHEAD;
+  if (want >= m->upto + PF_MIN && g->pf_n < PF_QUEUE) {
+    g->pfq[g->pf_n].p = base + m->upto;
+    g->pfq[g->pf_n].n = want - m->upto;
+    g->pf_n++;
+    m->upto = want;
+  }
+}
+
+/* The building thread, between batches, under mu. */
+static void plan_prefault(ingest *g) {
+#if defined(MADV_POPULATE_WRITE)
+  uint32_t t;
+  if (g->marks == NULL || g->pf_off)
+    return;
+  for (t = 0; t < g->s->ntypes; t++) {
+    const hf_bstore *st = &g->b->stores[t];
+    pf_mark *m = &g->marks[(size_t)t * PF_ARRAYS];
+    plan_one(g, &m[0], st->data, (size_t)st->data_len, (size_t)st->data_cap);
+    if (st->cap == 0)
+      continue;
+    plan_one(g, &m[1], st->off, ((size_t)st->n + 1) * 8,
+             ((size_t)st->cap + 1) * 8);
+    plan_one(g, &m[2], st->hash, (size_t)st->n * 8, (size_t)st->cap * 8);
+    plan_one(g, &m[3], st->line, (size_t)st->n * 8, (size_t)st->cap * 8);
+    plan_one(g, &m[4], st->flags, st->n, st->cap);
+  }
+#else
+  (void)g;
+#endif
+}
+
+/* A worker, under mu: faults in what is posted (mu released meanwhile). */
+static void run_prefault(ingest *g) {
+#if defined(MADV_POPULATE_WRITE)
+  while (g->pf_n > 0 && !g->pf_off && !g->stop) {
+    const pf_range r = g->pfq[--g->pf_n];
+    const uintptr_t page = 4096;
+    const uintptr_t a = ((uintptr_t)r.p + page - 1) & ~(page - 1);
+    const uintptr_t e = ((uintptr_t)r.p + r.n) & ~(page - 1);
+    int rc = 0;
+    pthread_mutex_unlock(&g->mu);
+    if (e > a)
+      rc = madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+    pthread_mutex_lock(&g->mu);
+    if (rc != 0 && errno == EINVAL)
+      g->pf_off = 1;
+  }
+#else
+  (void)g;
+#endif
+}
+
 /* ---- threads ---------------------------------------------------------- */
 
 static void *worker(void *arg) {
@@ -324,6 +418,7 @@ static void *worker(void *arg) {
     pthread_mutex_lock(&g->mu);
     bt->state = B_READY;
     pthread_cond_broadcast(&g->ready);
+    run_prefault(g);
   }
   pthread_mutex_unlock(&g->mu);
   return NULL;
@@ -345,6 +440,7 @@ static int consume(ingest *g, uint64_t *records, hf_error *err) {
       break; /* all batches consumed */
     rc = build_batch(g, bt, 1, records, err);
     pthread_mutex_lock(&g->mu);
+    plan_prefault(g);
     bt->state = B_FREE;
     pthread_cond_broadcast(&g->freed);
     pthread_mutex_unlock(&g->mu);
@@ -361,6 +457,8 @@ static int threaded(ingest *g, unsigned workers, uint64_t *records,
   g->ring = calloc(g->nring, sizeof *g->ring);
   if (g->ring == NULL)
     return hf_fail(err, HF_E_NOMEM, UINT64_MAX, "out of memory");
+  /* without marks there is no prefaulting, and nothing else changes */
+  g->marks = calloc((size_t)g->s->ntypes * PF_ARRAYS + 1, sizeof *g->marks);
   pthread_mutex_init(&g->mu, NULL);
   pthread_cond_init(&g->ready, NULL);
   pthread_cond_init(&g->freed, NULL);
@@ -384,6 +482,7 @@ static int threaded(ingest *g, unsigned workers, uint64_t *records,
     hf_jtape_free(&g->ring[i].tape);
   }
   free(g->ring);
+  free(g->marks);
   pthread_cond_destroy(&g->freed);
   pthread_cond_destroy(&g->ready);
   pthread_mutex_destroy(&g->mu);
