@@ -75,8 +75,13 @@ typedef struct parser {
 
   uint32_t *ttab; /* type-name hash table: type index or NONE */
   uint32_t ttab_cap;
-  uint32_t ftab[FTAB_CAP];   /* field-name table: index into f */
-  uint32_t fstamp[FTAB_CAP]; /* owning type + 1; stale entries are empty */
+  /* field-name table: owning type + 1 (stale entries are empty) and index
+   * into f; sized from the text, so that opening a small schema zeroes
+   * little */
+  struct fslot {
+    uint32_t stamp, field;
+  } * ftab;
+  uint32_t ftab_cap; /* a power of two above twice any type's fields */
 } parser;
 
 static const char *const prim_names[] = {
@@ -313,18 +318,19 @@ static int ttab_add(parser *ps, uint32_t type) {
  * naming the duplicate (R-SCH-11). */
 static int ftab_add(parser *ps, uint32_t owner, uint32_t field) {
   const span *n = &ps->f[field].name;
-  uint32_t i = name_hash(n->s, n->len, owner) & (FTAB_CAP - 1);
-  while (ps->fstamp[i] == owner + 1) {
-    const span *o = &ps->f[ps->ftab[i]].name;
+  const uint32_t mask = ps->ftab_cap - 1;
+  uint32_t i = name_hash(n->s, n->len, owner) & mask;
+  while (ps->ftab[i].stamp == owner + 1) {
+    const span *o = &ps->f[ps->ftab[i].field].name;
     if (o->len == n->len && memcmp(o->s, n->s, n->len) == 0)
       return fail(ps, HF_E_SCHEMA, n->at,
                   "duplicate field '%.*s' in type '%.*s' (R-SCH-11)",
                   plen(n->len), n->s, plen(ps->t[owner].name.len),
                   ps->t[owner].name.s);
-    i = (i + 1) & (FTAB_CAP - 1);
+    i = (i + 1) & mask;
   }
-  ps->fstamp[i] = owner + 1;
-  ps->ftab[i] = field;
+  ps->ftab[i].stamp = owner + 1;
+  ps->ftab[i].field = field;
   return HF_OK;
 }
 
@@ -982,7 +988,20 @@ int hf_schema_parse(const char *text, size_t len, hf_schema **out,
                       (unsigned long)HF_MAX_SCHEMA_TEXT);
   ps = calloc(1, sizeof *ps);
   s = calloc(1, sizeof *s);
-  if (ps == NULL || s == NULL) {
+  if (ps != NULL) {
+    /* a field's declaration ends in ';': no type has more fields */
+    const char *q = text, *end = text != NULL ? text + len : NULL;
+    uint32_t semis = 0;
+    while (q != NULL && q < end && (q = memchr(q, ';', (size_t)(end - q))))
+      q++, semis++;
+    ps->ftab_cap = 16;
+    while (ps->ftab_cap < FTAB_CAP && ps->ftab_cap <= 2 * semis)
+      ps->ftab_cap *= 2;
+    ps->ftab = calloc(ps->ftab_cap, sizeof *ps->ftab);
+  }
+  if (ps == NULL || s == NULL || ps->ftab == NULL) {
+    if (ps != NULL)
+      free(ps->ftab);
     free(ps);
     free(s);
     return hf_fail(err, HF_E_NOMEM, UINT64_MAX, "out of memory parsing schema");
@@ -996,6 +1015,7 @@ int hf_schema_parse(const char *text, size_t len, hf_schema **out,
   free(ps->f);
   free(ps->kp);
   free(ps->ttab);
+  free(ps->ftab);
   free(ps);
   if (rc != HF_OK) {
     hf_schema_free(s);

@@ -1092,3 +1092,30 @@ Test(schema, byte_mutations_never_crash) {
   }
   free(copy);
 }
+
+/* The field-name table is sized from the text: duplicates are found in
+ * types of every size, and types that share field names do not collide. */
+Test(schema, duplicate_fields_at_every_size) /* R-SCH-11 */ {
+  static const int sizes[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 40, 100, 600};
+  size_t k;
+  for (k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+    buf b;
+    hf_error e;
+    hf_schema *s = NULL;
+    int f;
+    bnew(&b);
+    bput(&b, "B { int f0; int f1; }\nA {\n");
+    for (f = 0; f < sizes[k]; f++)
+      bput(&b, "int f%d;\n", f);
+    bput(&b, "}\nC { int f1; int f0; }\n");
+    cr_assert_eq(hf_schema_parse(b.p, b.len, &s, &e), HF_OK, "%d: %s", sizes[k],
+                 e.msg);
+    hf_schema_free(s);
+    b.len -= strlen("}\nC { int f1; int f0; }\n");
+    bput(&b, "int f%d;\n}\n", sizes[k] / 2);
+    cr_assert_eq(parse_buf(&b, &e), HF_E_SCHEMA, "%d fields", sizes[k]);
+    cr_assert(strstr(e.msg, "R-SCH-11") != NULL, "%s", e.msg);
+    cr_assert_eq(e.line, (uint64_t)sizes[k] + 3, "%d: %s", sizes[k], e.msg);
+    free(b.p);
+  }
+}
