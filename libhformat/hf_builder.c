@@ -1154,13 +1154,30 @@ void hf_builder_prefetch(const hf_builder *b, uint32_t type, uint64_t h,
                          int blob) {
   const hf_bstore *st = &b->stores[type];
   const hf_bslot *sl;
+  unsigned k;
   if (st->tmask == 0)
     return;
   sl = &st->table[h & st->tmask];
-  if (!blob)
+  if (!blob) {
     PREFETCH(sl);
-  else if (sl->ent != 0 && !((sl->ent ^ h) >> 32) && sl->loc != HF_B_FAR)
-    PREFETCH(st->data + (sl->loc & HF_B_LOC_MASK));
+    return;
+  }
+  /* The record may sit a few positions past its home (linear probing);
+   * the positions are cached by now.  Both ends of the blob are fetched:
+   * it may straddle two lines. */
+  for (k = 0; k < 4 && sl->ent != 0; k++) {
+    if (!((sl->ent ^ h) >> 32)) {
+      if (sl->loc != HF_B_FAR) {
+        const unsigned char *p = st->data + (sl->loc & HF_B_LOC_MASK);
+        const size_t len = (size_t)(sl->loc >> HF_B_LOC_BITS);
+        PREFETCH(p);
+        if (len > 1)
+          PREFETCH(p + len - 1);
+      }
+      return;
+    }
+    sl = &st->table[(h + k + 1) & st->tmask];
+  }
 }
 
 int hf_builder_add_leaf(hf_builder *b, uint32_t type, const unsigned char *blob,
