@@ -37,6 +37,16 @@ static int key_qualifies(const hf_schema *s, uint32_t map) {
          k->fields[0].type == HF_FT_STRING;
 }
 
+/* Whether NUL-terminated `name` is p[0..len), which holds no NUL: a
+ * mismatch at name's terminator stops the loop before it reads past it. */
+static int name_is(const char *name, const char *p, size_t len) {
+  size_t i;
+  for (i = 0; i < len; i++)
+    if (name[i] != p[i])
+      return 0;
+  return name[len] == '\0';
+}
+
 /* Field of `td` named p[0..len).  Input objects nearly always list their
  * fields in declaration order (hollow-dump writes them so), so the search
  * starts just after the previous match: one comparison per name in the
@@ -52,8 +62,7 @@ static int find_field(const hf_type_def *td, uint32_t *hint, const char *p,
     if (f >= td->nfields)
       f = 0;
     name = td->fields[f].name;
-    if (name[0] == (len ? p[0] : '\0') && strncmp(name, p, len) == 0 &&
-        name[len] == '\0') {
+    if (name_is(name, p, len)) {
       *field = f;
       *hint = f + 1;
       return 1;
