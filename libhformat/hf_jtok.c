@@ -216,6 +216,15 @@ end: /* at a delimiter, or at the blank after the text */
   return 0;
 }
 
+/* jsmn's `,`: back to the innermost open container, if the value was
+ * counted in a key (or in any other token a `:` chose). */
+static long after_comma(const hf_jtoks *p, long super, size_t nopen) {
+  if (super != -1 && p->tok[super].type != HF_JT_ARRAY &&
+      p->tok[super].type != HF_JT_OBJECT && nopen > 0)
+    return p->open[nopen - 1];
+  return super;
+}
+
 int hf_jtok_parse(hf_jtoks *p, const char *js, size_t len) {
   size_t pos, n = 0, nopen = 0;
   long super = -1; /* jsmn's toksuper: the token a value is counted in */
@@ -266,6 +275,14 @@ int hf_jtok_parse(hf_jtoks *p, const char *js, size_t len) {
         return rc;
       if (super != -1)
         p->tok[super].size++;
+      if (pos + 1 < len && js[pos + 1] == ':') {
+        /* a key, most often: the `:` case below, without a dispatch */
+        pos++;
+        super = (long)n - 1;
+      } else if (pos + 1 < len && js[pos + 1] == ',') {
+        pos++;
+        super = after_comma(p, super, nopen);
+      }
       break;
     case '\t':
     case '\r':
@@ -277,11 +294,7 @@ int hf_jtok_parse(hf_jtoks *p, const char *js, size_t len) {
       super = (long)n - 1;
       break;
     case ',':
-      /* back to the innermost open container, if the value was counted in
-       * a key (or any other token a `:` chose) */
-      if (super != -1 && p->tok[super].type != HF_JT_ARRAY &&
-          p->tok[super].type != HF_JT_OBJECT && nopen > 0)
-        super = p->open[nopen - 1];
+      super = after_comma(p, super, nopen);
       break;
     case '-':
     case '0':
@@ -308,6 +321,10 @@ int hf_jtok_parse(hf_jtoks *p, const char *js, size_t len) {
         return rc;
       if (super != -1)
         p->tok[super].size++;
+      if (pos + 1 < len && js[pos + 1] == ',') {
+        pos++;
+        super = after_comma(p, super, nopen);
+      }
       break;
     default:
       p->pos = pos;
