@@ -61,6 +61,9 @@ uint64_t hf_key_hash(const hf_value *vals, size_t n) {
   size_t total = 0, i, pos = 0;
   XXH3_state_t st;
 
+  if (n == 1 && vals[0].type != HF_FT_STRING && vals[0].type != HF_FT_BYTES)
+    /* one fixed-size key, the common case of a lookup: the same bytes */
+    return XXH3_64bits(buf, enc_fixed(&vals[0], buf));
   for (i = 0; i < n; i++)
     total += enc_len(&vals[i]);
   if (total <= sizeof buf) {
