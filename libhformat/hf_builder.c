@@ -1022,31 +1022,66 @@ static int end_unkeyed(hf_builder *b, uint32_t type, const unsigned char *blob,
 static int keep(hf_builder *b, uint32_t type, uint32_t id, uint64_t pos,
                 size_t len, uint64_t h, int root, hf_ref *out, hf_error *err);
 
-int hf_builder_end(hf_builder *b, hf_ref *out, hf_error *err) {
-  hf_bframe *f;
-  const hf_type_def *t;
-  hf_bstore *st;
-  unsigned char *blob;
-  size_t len;
-  uint32_t id;
-  uint64_t pos = 0, h;
-  int root, rc;
+/* What every close checks: a usable builder with a record open. */
+static int end_check(hf_builder *b, hf_error *err) {
+  int rc;
   if (b == NULL)
     return hf_fail(err, HF_E_ARG, UINT64_MAX, "no builder");
   if ((rc = check_open(b, err)) != HF_OK)
     return rc;
   if (b->depth == 0)
     return hf_fail_at(err, HF_E_ARG, b->line, 0, "end: no record open");
-  f = &b->frames[b->depth - 1];
-  t = &b->schema->types[f->type];
-  st = &b->stores[f->type];
-  root = b->depth == 1;
-  rc = store_reserve(st, t, blob_bound(t, f));
+  return HF_OK;
+}
+
+/* store_reserve() with its failures worded. */
+static int reserve(hf_builder *b, hf_bstore *st, const hf_type_def *t,
+                   size_t bound, hf_error *err) {
+  const int rc = store_reserve(st, t, bound);
   if (rc == HF_E_LIMIT)
     return hf_fail_at(err, rc, b->line, 0, "%s: more than %u records", t->name,
                       HF_MAX_ORDINALS);
-  if (rc != HF_OK)
+  return rc != HF_OK ? nomem(b, err) : HF_OK;
+}
+
+/* Closes the innermost open record (of `type`), whose blob lies at the end
+ * of its store: finds it by key or content, keeps it, pops the frame.  h is
+ * the key hash when `hashed`. */
+static int close_top(hf_builder *b, uint32_t type, const unsigned char *blob,
+                     size_t len, uint64_t h, int hashed, hf_ref *out,
+                     hf_error *err) {
+  const hf_type_def *t = &b->schema->types[type];
+  const int root = b->depth == 1;
+  uint32_t id;
+  uint64_t pos = 0;
+  int rc;
+  if (t->kind == HF_KIND_OBJECT && t->nkeys > 0) {
+    rc = end_keyed(b, type, blob, len, root, &id, &pos, &h, hashed, err);
+    if (rc != HF_OK)
+      return rc;
+  } else if (end_unkeyed(b, type, blob, len, &id, &pos, &h, 0) != HF_OK) {
     return nomem(b, err);
+  }
+  rc = keep(b, type, id, pos, len, h, root, out, err);
+  if (rc == HF_OK)
+    b->depth--;
+  return rc;
+}
+
+int hf_builder_end(hf_builder *b, hf_ref *out, hf_error *err) {
+  hf_bframe *f;
+  const hf_type_def *t;
+  hf_bstore *st;
+  unsigned char *blob;
+  size_t len;
+  int rc;
+  if ((rc = end_check(b, err)) != HF_OK)
+    return rc;
+  f = &b->frames[b->depth - 1];
+  t = &b->schema->types[f->type];
+  st = &b->stores[f->type];
+  if ((rc = reserve(b, st, t, blob_bound(t, f), err)) != HF_OK)
+    return rc;
   /* Rendered in place: a new record is kept by advancing data_len, a
    * repeat is left there to be overwritten. */
   blob = st->data + st->data_len;
@@ -1054,17 +1089,7 @@ int hf_builder_end(hf_builder *b, hf_ref *out, hf_error *err) {
   if (elem_unit(t) > 0 && len / elem_unit(t) > HF_MAX_ELEMENTS - st->nelems)
     return hf_fail_at(err, HF_E_LIMIT, b->line, 0,
                       "%s: more than 2^40 elements", t->name);
-  if (t->kind == HF_KIND_OBJECT && t->nkeys > 0) {
-    rc = end_keyed(b, f->type, blob, len, root, &id, &pos, &h, 0, err);
-    if (rc != HF_OK)
-      return rc;
-  } else if (end_unkeyed(b, f->type, blob, len, &id, &pos, &h, 0) != HF_OK) {
-    return nomem(b, err);
-  }
-  rc = keep(b, f->type, id, pos, len, h, root, out, err);
-  if (rc == HF_OK)
-    b->depth--;
-  return rc;
+  return close_top(b, f->type, blob, len, 0, 0, out, err);
 }
 
 /* The rest of closing a record of `type` whose blob (len bytes, hash h) lies
@@ -1196,12 +1221,8 @@ int hf_builder_add_leaf(hf_builder *b, uint32_t type, const unsigned char *blob,
                       "type %" PRIu32 " is not a leaf type", type);
   t = &b->schema->types[type];
   st = &b->stores[type];
-  rc = store_reserve(st, t, len);
-  if (rc == HF_E_LIMIT)
-    return hf_fail_at(err, rc, b->line, 0, "%s: more than %u records", t->name,
-                      HF_MAX_ORDINALS);
-  if (rc != HF_OK)
-    return nomem(b, err);
+  if ((rc = reserve(b, st, t, len, err)) != HF_OK)
+    return rc;
   if (end_unkeyed(b, type, blob, len, &id, &pos, &h, 1) != HF_OK)
     return nomem(b, err);
   if (id == HF_B_NOID && len > 0) /* new: its blob joins the store */
@@ -1263,44 +1284,23 @@ int hf_builder_end_blob(hf_builder *b, uint32_t type, const unsigned char *blob,
   const hf_type_def *t;
   hf_bstore *st;
   unsigned char *dst;
-  uint32_t id;
-  uint64_t pos = 0;
-  int root, rc;
-  if (b == NULL)
-    return hf_fail(err, HF_E_ARG, UINT64_MAX, "no builder");
-  if ((rc = check_open(b, err)) != HF_OK)
+  int rc;
+  if ((rc = end_check(b, err)) != HF_OK)
     return rc;
-  if (b->depth == 0)
-    return hf_fail_at(err, HF_E_ARG, b->line, 0, "end: no record open");
   if (b->frames[b->depth - 1].type != type || !hf_brender_type(b->schema, type))
     return hf_fail_at(err, HF_E_ARG, b->line, 0,
                       "end: type %" PRIu32 " is not the open rendered record",
                       type);
   t = &b->schema->types[type];
   st = &b->stores[type];
-  root = b->depth == 1;
-  rc = store_reserve(st, t, len);
-  if (rc == HF_E_LIMIT)
-    return hf_fail_at(err, rc, b->line, 0, "%s: more than %u records", t->name,
-                      HF_MAX_ORDINALS);
-  if (rc != HF_OK)
-    return nomem(b, err);
+  if ((rc = reserve(b, st, t, len, err)) != HF_OK)
+    return rc;
   /* In place at the end of the store, as hf_builder_end() renders it */
   dst = st->data + st->data_len;
   memcpy(dst, blob, len);
   if ((rc = patch_refs(b, t, dst, map, nmap, err)) != HF_OK)
     return rc;
-  if (t->nkeys > 0) {
-    rc = end_keyed(b, type, dst, len, root, &id, &pos, &h, 1, err);
-    if (rc != HF_OK)
-      return rc;
-  } else if (end_unkeyed(b, type, dst, len, &id, &pos, &h, 0) != HF_OK) {
-    return nomem(b, err);
-  }
-  rc = keep(b, type, id, pos, len, h, root, out, err);
-  if (rc == HF_OK)
-    b->depth--;
-  return rc;
+  return close_top(b, type, dst, len, h, 1, out, err);
 }
 
 void hf_builder_discard(hf_builder *b) {
