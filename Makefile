@@ -7,8 +7,10 @@ BIN      ?= bin
 AR       ?= ar
 
 PKGS      = liblz4 libxxhash
+# Options structs grow at their end; members an initializer leaves out are
+# zero, which is every option's default (C99 6.7.8p21).
 WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wpointer-arith \
-            -Wcast-qual -Wundef -Wvla
+            -Wcast-qual -Wundef -Wvla -Wno-missing-field-initializers
 CSTD      = -std=c99 -pedantic
 OPT      ?= -O2 -g
 CPPFLAGS += -D_DEFAULT_SOURCE -Ilibhformat/include -Ilibhformat

@@ -99,6 +99,7 @@ int hf_builder_new(const hf_schema *s, const hf_build_opts *opts,
     b->base = opts->base;
     b->dataset_version = opts->dataset_version;
     b->flags = opts->flags;
+    b->threads = opts->threads;
   }
   b->stores = calloc(s->ntypes, sizeof *b->stores);
   if (b->stores == NULL) {

@@ -114,6 +114,7 @@ struct hf_builder {
   const hf_reader *base;
   uint64_t dataset_version;
   uint32_t flags;
+  uint32_t threads; /* hf_build_opts.threads: rendering threads at finish */
   uint64_t line;
 
   hf_bstore *stores; /* one per type */

@@ -5,6 +5,7 @@
  * section table and sections of §4-§6, rendered into one buffer.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "hf_assemble.h"
@@ -430,29 +431,89 @@ static int assign_type(fin *F, uint32_t type) {
   return HF_OK;
 }
 
+/* ---- Render jobs -----------------------------------------------------------
+ * After layout every section's place is known, so the sections are filled by
+ * independent jobs writing disjoint bytes: a type's BITMAP, its PKINDEX (one
+ * job: the probing is random access over the whole index), and its SLOTS
+ * with HEAP or ELEMENTS cut into ordinal ranges.  A range starting at
+ * ordinal o0 starts at the heap offset or element index that the records
+ * before o0 fill, which the counting pass records.  The bytes do not depend
+ * on the cuts or on which thread runs what.
+ */
+
+enum { J_PK, J_BITMAP, J_OBJECTS, J_COLLS };
+
+typedef struct rjob {
+  uint32_t what, type;
+  uint32_t o0, o1; /* ordinals [o0, o1) */
+  uint64_t var0;   /* heap bytes or elements before o0 */
+} rjob;
+
+typedef struct jobs {
+  rjob *v;
+  size_t n, cap;
+} jobs;
+
+/* Ranges above this many bytes are cut (RANGE_MIN at least, so a job is
+ * worth its hand-over), several per thread so that threads finish together. */
+#define RANGE_MIN ((uint64_t)64 << 10)
+#define RANGES_PER_THREAD 8
+#define MAX_THREADS 64
+
+static int job_add(jobs *J, uint32_t what, uint32_t type, uint32_t o0,
+                   uint32_t o1, uint64_t var0) {
+  if (hf_grow(&J->v, &J->cap, J->n + 1, sizeof *J->v))
+    return HF_E_NOMEM;
+  J->v[J->n].what = what;
+  J->v[J->n].type = type;
+  J->v[J->n].o0 = o0;
+  J->v[J->n].o1 = o1;
+  J->v[J->n].var0 = var0;
+  J->n++;
+  return HF_OK;
+}
+
 /* ---- Section layout --------------------------------------------------------
  */
 
 /* Record count and heap bytes or element count of a type (hf_assemble.c
- * lays the sections out from these). */
-static void type_counts(const fin *F, uint32_t type, hf_snap_type *out) {
+ * lays the sections out from these), and its SLOTS / HEAP or ELEMENTS jobs:
+ * ordinal ranges of about `cut` output bytes. */
+static int type_counts(const fin *F, uint32_t type, uint64_t cut,
+                       hf_snap_type *out, jobs *J) {
   const hf_builder *b = F->b;
   const hf_type_def *t = &b->schema->types[type];
   const hf_bstore *st = &b->stores[type];
   const tfin *tf = &F->t[type];
-  uint64_t var = 0;
-  uint32_t i;
-  for (i = 0; i < tf->nseq; i++) {
-    uint32_t id = tf->seq[i];
-    var += st->off[id + 1] - st->off[id];
+  const int obj = t->kind == HF_KIND_OBJECT;
+  const uint32_t what = obj ? J_OBJECTS : J_COLLS;
+  const uint64_t slot = obj ? t->slot_width : 8;
+  const unsigned shift = t->kind == HF_KIND_MAP ? 3 : 2;
+  uint64_t var = 0, var0 = 0, w = 0;
+  uint32_t o, o0 = 0;
+  for (o = 0; o < tf->limit; o++) {
+    const uint32_t id = tf->byord[o];
+    uint64_t len;
+    if (w >= cut) {
+      if (job_add(J, what, type, o0, o, var0))
+        return HF_E_NOMEM;
+      o0 = o;
+      var0 = var;
+      w = 0;
+    }
+    w += slot;
+    if (id == HF_B_NOID)
+      continue;
+    len = st->off[id + 1] - st->off[id];
+    w += len;
+    var += obj ? len - t->slot_width : len >> shift;
   }
-  if (t->kind == HF_KIND_OBJECT)
-    var -= (uint64_t)tf->nseq * t->slot_width;
-  else
-    var /= t->kind == HF_KIND_MAP ? 8 : 4;
+  if (o0 < tf->limit && job_add(J, what, type, o0, tf->limit, var0))
+    return HF_E_NOMEM;
   out->limit = tf->limit;
   out->count = tf->nseq;
   out->var_len = var;
+  return HF_OK;
 }
 
 /* ---- Section contents ------------------------------------------------------
@@ -466,21 +527,22 @@ static void emit_bitmap(const tfin *tf, unsigned char *p) {
   }
 }
 
-static void emit_objects(fin *F, uint32_t type, unsigned char *slots,
+/* Slots [j->o0, j->o1) and their strings, from heap offset j->var0. */
+static void emit_objects(const fin *F, const rjob *j, unsigned char *slots,
                          unsigned char *heap) {
   const hf_builder *b = F->b;
-  const hf_type_def *t = &b->schema->types[type];
-  const tfin *tf = &F->t[type];
-  uint64_t hpos = 0;
+  const hf_type_def *t = &b->schema->types[j->type];
+  const tfin *tf = &F->t[j->type];
+  uint64_t hpos = j->var0;
   uint32_t o, f;
-  for (o = 0; o < tf->limit; o++) {
+  for (o = j->o0; o < j->o1; o++) {
     uint32_t id = tf->byord[o];
     unsigned char *slot = slots + (uint64_t)o * t->slot_width;
     const unsigned char *blob;
     size_t len;
     if (id == HF_B_NOID)
       continue;
-    blob = hf_bstore_blob(&b->stores[type], id, &len);
+    blob = hf_bstore_blob(&b->stores[j->type], id, &len);
     memcpy(slot, blob, t->slot_width);
     for (f = 0; f < t->nfields; f++) {
       const hf_field_def *fd = &t->fields[f];
@@ -526,70 +588,188 @@ static void emit_pkindex(const fin *F, uint32_t type, unsigned char *p,
   }
 }
 
-static int emit_colls(fin *F, uint32_t type, unsigned char *slots,
+/* Slots [j->o0, j->o1) and their elements, from element j->var0; uses
+ * F->scratch, so each thread has its own F.  HF_E_NOMEM. */
+static int emit_colls(fin *F, const rjob *j, unsigned char *slots,
                       unsigned char *elems) {
-  const hf_builder *b = F->b;
-  const hf_type_def *t = &b->schema->types[type];
-  const tfin *tf = &F->t[type];
-  uint64_t end = 0;
+  const hf_type_def *t = &F->b->schema->types[j->type];
+  const tfin *tf = &F->t[j->type];
+  const uint64_t w = t->kind == HF_KIND_MAP ? 8 : 4;
+  uint64_t end = j->var0;
   uint32_t o;
-  for (o = 0; o < tf->limit; o++) {
+  for (o = j->o0; o < j->o1; o++) {
     uint32_t id = tf->byord[o];
     size_t len;
     if (id != HF_B_NOID) {
-      if (final_content(F, type, id, &len) != HF_OK)
-        return nomem(F);
-      memcpy(elems + end * (t->kind == HF_KIND_MAP ? 8 : 4), F->scratch, len);
-      end += len / (t->kind == HF_KIND_MAP ? 8 : 4);
+      if (final_content(F, j->type, id, &len) != HF_OK)
+        return HF_E_NOMEM;
+      memcpy(elems + end * w, F->scratch, len);
+      end += len / w;
     }
     hf_put64(slots + 8 * (uint64_t)o, end);
   }
   return HF_OK;
 }
 
+/* ---- Running the jobs -----------------------------------------------------
+ */
+
+typedef struct runner {
+  fin *F; /* shared, read only; each thread copies it for its scratch */
+  const hf_blobw *w;
+  const uint32_t *first;
+  const jobs *J;
+  int threaded; /* mu guards next and rc */
+  pthread_mutex_t mu;
+  size_t next;
+  int rc;
+} runner;
+
+static int run_job(fin *F, const runner *R, const rjob *j) {
+  const hf_blobw *w = R->w;
+  const uint32_t k = R->first[j->type];
+  switch (j->what) {
+  case J_PK:
+    emit_pkindex(F, j->type, hf_blobw_data(w, k + HF_SNAP_PK),
+                 w->secs[k + HF_SNAP_PK].len);
+    return HF_OK;
+  case J_BITMAP:
+    emit_bitmap(&F->t[j->type], hf_blobw_data(w, k + HF_SNAP_BITMAP));
+    return HF_OK;
+  case J_OBJECTS:
+    emit_objects(F, j, hf_blobw_data(w, k + HF_SNAP_SLOTS),
+                 hf_blobw_data(w, k + HF_SNAP_VAR));
+    return HF_OK;
+  default:
+    return emit_colls(F, j, hf_blobw_data(w, k + HF_SNAP_SLOTS),
+                      hf_blobw_data(w, k + HF_SNAP_VAR));
+  }
+}
+
+/* The next job to run, or NULL when all are taken or one failed. */
+static const rjob *take(runner *R) {
+  const rjob *j = NULL;
+  if (R->threaded)
+    pthread_mutex_lock(&R->mu);
+  if (R->rc == HF_OK && R->next < R->J->n)
+    j = &R->J->v[R->next++];
+  if (R->threaded)
+    pthread_mutex_unlock(&R->mu);
+  return j;
+}
+
+static void *work(void *arg) {
+  runner *R = arg;
+  fin F = *R->F;
+  const rjob *j;
+  F.scratch = NULL;
+  F.scratch_cap = 0;
+  while ((j = take(R)) != NULL) {
+    const int rc = run_job(&F, R, j);
+    if (rc == HF_OK)
+      continue;
+    if (R->threaded)
+      pthread_mutex_lock(&R->mu);
+    R->rc = rc; /* the others stop at their next take() */
+    if (R->threaded)
+      pthread_mutex_unlock(&R->mu);
+  }
+  free(F.scratch);
+  return NULL;
+}
+
+/* Runs every job on the calling thread and up to threads-1 more; threads
+ * that cannot be started leave their share to the ones that run.  The only
+ * error a job can have is HF_E_NOMEM. */
+static int run_jobs(fin *F, const hf_blobw *w, const uint32_t *first,
+                    const jobs *J, uint32_t threads) {
+  pthread_t tid[MAX_THREADS];
+  runner R;
+  uint32_t i, started = 0;
+  memset(&R, 0, sizeof R);
+  R.F = F;
+  R.w = w;
+  R.first = first;
+  R.J = J;
+  R.rc = HF_OK;
+  if (threads > J->n)
+    threads = (uint32_t)J->n;
+  if (threads > MAX_THREADS)
+    threads = MAX_THREADS;
+  R.threaded = threads > 1 && pthread_mutex_init(&R.mu, NULL) == 0;
+  for (i = 1; R.threaded && i < threads; i++)
+    if (pthread_create(&tid[started], NULL, work, &R) == 0)
+      started++;
+  work(&R);
+  for (i = 0; i < started; i++)
+    pthread_join(tid[i], NULL);
+  if (R.threaded)
+    pthread_mutex_destroy(&R.mu);
+  return R.rc;
+}
+
 /* ---- Putting it together ---------------------------------------------------
  */
+
+/* The bytes a type's BITMAP, SLOTS and HEAP or ELEMENTS take at most: the
+ * blobs stored, reachable or not, plus the slots.  Sizes the ranges. */
+static uint64_t render_estimate(const hf_builder *b) {
+  uint64_t sum = 0;
+  uint32_t i;
+  for (i = 0; i < b->schema->ntypes; i++)
+    sum += b->stores[i].data_len + (uint64_t)b->stores[i].n * 8;
+  return sum;
+}
 
 static int render(fin *F) {
   hf_builder *b = F->b;
   const hf_schema *s = b->schema;
-  uint32_t T = s->ntypes, i;
+  const uint32_t T = s->ntypes;
+  const uint32_t threads = b->threads > 1 ? b->threads : 1;
+  uint64_t cut = UINT64_MAX; /* one range per type on one thread */
+  uint32_t i;
   hf_blobw w;
+  jobs J;
   hf_snap_type *types = malloc(((size_t)T + 1) * sizeof *types);
   uint32_t *first = malloc(((size_t)T + 1) * sizeof *first);
   int rc = HF_OK;
   memset(&w, 0, sizeof w);
+  memset(&J, 0, sizeof J);
   if (types == NULL || first == NULL) {
     rc = nomem(F);
     goto out;
   }
+  if (threads > 1) {
+    cut = render_estimate(b) / ((uint64_t)threads * RANGES_PER_THREAD);
+    if (cut < RANGE_MIN)
+      cut = RANGE_MIN;
+  }
+  /* PKINDEX jobs first: each is one long job, best started early. */
   for (i = 0; i < T; i++)
-    type_counts(F, i, &types[i]);
+    if (s->types[i].kind == HF_KIND_OBJECT && s->types[i].nkeys > 0 &&
+        job_add(&J, J_PK, i, 0, 0, 0)) {
+      rc = nomem(F);
+      goto out;
+    }
+  for (i = 0; i < T; i++)
+    if (job_add(&J, J_BITMAP, i, 0, 0, 0) ||
+        type_counts(F, i, cut, &types[i], &J)) {
+      rc = nomem(F);
+      goto out;
+    }
   w.mem = b->out_mem;
   if ((rc = hf_snap_layout(&w, s, types, first, F->err)) != HF_OK)
     goto out;
-  for (i = 0; i < T; i++) {
-    const hf_type_def *t = &s->types[i];
-    uint32_t k = first[i];
-    emit_bitmap(&F->t[i], hf_blobw_data(&w, k + HF_SNAP_BITMAP));
-    if (t->kind == HF_KIND_OBJECT) {
-      emit_objects(F, i, hf_blobw_data(&w, k + HF_SNAP_SLOTS),
-                   hf_blobw_data(&w, k + HF_SNAP_VAR));
-      if (t->nkeys > 0)
-        emit_pkindex(F, i, hf_blobw_data(&w, k + HF_SNAP_PK),
-                     w.secs[k + HF_SNAP_PK].len);
-    } else {
-      rc = emit_colls(F, i, hf_blobw_data(&w, k + HF_SNAP_SLOTS),
-                      hf_blobw_data(&w, k + HF_SNAP_VAR));
-      if (rc != HF_OK)
-        goto out;
-    }
+  if ((rc = run_jobs(F, &w, first, &J, threads)) != HF_OK) {
+    rc = nomem(F);
+    goto out;
   }
   /* Section table, checksums, state (§4.9), header and its checksum. */
   b->out_state = hf_blobw_seal(&w, HF_BLOB_SNAPSHOT, b->dataset_version, 0, 0);
   b->out = hf_blobw_take(&w, &b->out_len);
 out:
   hf_blobw_free(&w);
+  free(J.v);
   free(types);
   free(first);
   return rc;

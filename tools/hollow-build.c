@@ -302,6 +302,7 @@ static int run(const build_args *a) {
   opts.base = base;
   opts.dataset_version = a->dataset_version;
   opts.flags = a->flags;
+  opts.threads = a->threads ? a->threads : default_threads();
   rc = hf_builder_new(schema, &opts, &b, &err);
   if (rc != HF_OK) {
     tool_msg_hf(a->base_path != NULL ? a->base_path : a->schema_path, rc, &err);

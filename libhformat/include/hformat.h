@@ -350,6 +350,10 @@ typedef struct hf_build_opts {
   const hf_reader *base;
   uint64_t dataset_version; /* 0 = base version + 1, or 1 without base */
   uint32_t flags;           /* HF_BUILD_* */
+  /* Writing the snapshot: 0 or 1 = on the calling thread; N > 1 = rendering
+   * the sections on up to N threads (the calling thread one of them).  The
+   * bytes are the same for every value. */
+  uint32_t threads;
 } hf_build_opts;
 
 /*! hf_builder_new() : `s` is borrowed and must outlive the builder. */
