@@ -1093,10 +1093,12 @@ Test(schema, byte_mutations_never_crash) {
   free(copy);
 }
 
-/* The field-name table is sized from the text: duplicates are found in
- * types of every size, and types that share field names do not collide. */
+/* The field-name table starts small and grows with the type (at 32 and 64
+ * fields, and on): duplicates are found in types of every size, and types
+ * that share field names do not collide, before or after it grew. */
 Test(schema, duplicate_fields_at_every_size) /* R-SCH-11 */ {
-  static const int sizes[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 40, 100, 600};
+  static const int sizes[] = {1,  2,  3,  7,  8,  9,  15,  16, 17,
+                              31, 32, 33, 40, 64, 65, 100, 600};
   size_t k;
   for (k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
     buf b;
@@ -1118,4 +1120,131 @@ Test(schema, duplicate_fields_at_every_size) /* R-SCH-11 */ {
     cr_assert_eq(e.line, (uint64_t)sizes[k] + 3, "%d: %s", sizes[k], e.msg);
     free(b.p);
   }
+}
+
+/* More types, fields and key paths than the parser's first chunks (on the
+ * stack) hold: the arrays, the type-name table and the search stack grow,
+ * and every name, reference and key path comes through. */
+Test(schema, grows_past_first_chunks) {
+  static const int sizes[] = {1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 65, 300};
+  size_t k;
+  for (k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+    const int n = sizes[k];
+    buf b;
+    hf_error e;
+    hf_schema *s = NULL;
+    char name[32], want[64];
+    int i;
+    bnew(&b);
+    for (i = 0; i < n; i++)
+      bput(&b,
+           "T%d @PrimaryKey(id%d, n.v) { long id%d; string name; N%d n; }\n"
+           "N%d { int v; }\n",
+           i, i, i, i, i);
+    cr_assert_eq(hf_schema_parse(b.p, b.len, &s, &e), HF_OK, "%d: %s", n,
+                 e.msg);
+    cr_assert_eq(s->ntypes, (uint32_t)(2 * n));
+    for (i = 0; i < n; i++) {
+      const hf_type_def *td;
+      snprintf(name, sizeof name, "T%d", i);
+      cr_assert_eq(type_id(s, name), (uint32_t)(2 * i));
+      td = &s->types[2 * i];
+      cr_assert_str_eq(td->name, name);
+      cr_assert_eq(td->nfields, 3);
+      snprintf(want, sizeof want, "id%d", i);
+      cr_assert_str_eq(td->fields[0].name, want);
+      cr_assert_str_eq(td->fields[1].name, "name");
+      snprintf(name, sizeof name, "N%d", i);
+      cr_assert_eq(td->fields[2].ref_type, type_id(s, name));
+      cr_assert_str_eq(s->types[2 * i + 1].fields[0].name, "v");
+      cr_assert_eq(td->nkeys, 2);
+      cr_assert_str_eq(td->keys[0].text, want);
+      cr_assert_eq(td->keys[0].leaf, HF_FT_LONG);
+      cr_assert_eq(td->keys[0].depth, 1);
+      cr_assert_str_eq(td->keys[1].text, "n.v");
+      cr_assert_eq(td->keys[1].leaf, HF_FT_INT);
+      cr_assert_eq(td->keys[1].depth, 2);
+      cr_assert_eq(td->keys[1].step_types[1], (uint32_t)(2 * i + 1));
+    }
+    check_topo(s);
+    check_layout(s);
+    check_fixed_point(s);
+    hf_schema_free(s);
+    /* a duplicate found through the grown name table */
+    bput(&b, "N%d { int w; }\n", n / 2);
+    cr_assert_eq(parse_buf(&b, &e), HF_E_SCHEMA);
+    cr_assert_eq(e.line, (uint64_t)(2 * n + 1), "%d: %s", n, e.msg);
+    snprintf(want, sizeof want, "duplicate type 'N%d' (R-SCH-08)", n / 2);
+    cr_assert(strstr(e.msg, want) != NULL, "%s", e.msg);
+    free(b.p);
+  }
+}
+
+/* A cycle through more types than the first chunk of the search stack,
+ * entered from a chain of other types, is named from where it closes, and
+ * cut with "..." once it is long (SCHEMA.md §3.3). */
+Test(schema, long_cycles_named_in_order) /* R-SCH-14 */ {
+  static const int sizes[] = {1, 2, 17, 20, 100};
+  size_t k;
+  for (k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+    const int n = sizes[k];
+    buf b, path;
+    hf_error e;
+    char want[300];
+    int i, col;
+    bnew(&b);
+    bnew(&path);
+    for (i = 0; i < 20; i++)
+      bput(&b, "P%d { P%d p; }\n", i, i + 1);
+    bput(&b, "P20 { C0 c; }\n");
+    for (i = 0; i < n; i++) {
+      bput(&b, "C%d { int x; C%d r; }\n", i, (i + 1) % n);
+      bput(&path, "C%d -> ", i);
+    }
+    bput(&path, "C0");
+    if (path.len > 199)
+      memcpy(path.p + 196, "...", 4);
+    col = snprintf(want, sizeof want, "C%d { int x; ", n - 1) + 1;
+    snprintf(want, sizeof want,
+             "line %d, column %d: types form a cycle: %s (R-SCH-14)", 21 + n,
+             col, path.p);
+    cr_assert_eq(parse_buf(&b, &e), HF_E_SCHEMA, "%d", n);
+    cr_assert_str_eq(e.msg, want);
+    cr_assert_eq(e.line, (uint64_t)(21 + n));
+    cr_assert_eq(e.column, (uint32_t)col);
+    free(b.p);
+    free(path.p);
+  }
+}
+
+/* Names of the longest length come through whole into the schema and its
+ * key texts; a message that names them is cut to fit, not overrun. */
+Test(schema, longest_names_in_key_paths) /* R-SCH-04, R-SCH-20 */ {
+  char t[HF_MAX_NAME + 1], f[HF_MAX_NAME + 1], key[2 * HF_MAX_NAME + 2];
+  char text[1024], want[64];
+  hf_schema *s = NULL;
+  hf_error e;
+  memset(t, 'T', HF_MAX_NAME);
+  memset(f, 'f', HF_MAX_NAME);
+  t[HF_MAX_NAME] = f[HF_MAX_NAME] = '\0';
+  snprintf(key, sizeof key, "%s.%s", f, f);
+  snprintf(text, sizeof text,
+           "K @PrimaryKey(%s) { %s %s; }\n%s { string %s; }\n", f, t, f, t, f);
+  s = parse_ok(text);
+  cr_assert_str_eq(s->types[1].name, t);
+  cr_assert_str_eq(s->types[1].fields[0].name, f);
+  cr_assert_eq(s->types[0].keys[0].depth, 2);
+  cr_assert_str_eq(s->types[0].keys[0].text, key);
+  check_fixed_point(s);
+  hf_schema_free(s);
+  snprintf(text, sizeof text,
+           "K @PrimaryKey(%s, %s) { %s %s; }\n%s { string %s; }\n", f, key, t,
+           f, t, f);
+  cr_assert_eq(hf_schema_parse(text, strlen(text), &s, &e), HF_E_SCHEMA);
+  cr_assert_null(s);
+  cr_assert_eq(e.column, 15 + HF_MAX_NAME + 2);
+  snprintf(want, sizeof want, "line 1, column %d: duplicate key path 'fff",
+           15 + HF_MAX_NAME + 2);
+  cr_assert(strncmp(e.msg, want, strlen(want)) == 0, "%s", e.msg);
+  cr_assert_eq(strlen(e.msg), sizeof e.msg - 1);
 }
