@@ -1,8 +1,12 @@
 /* test_builder.c - hf_builder: API misuse, dedup, keys, canonical bytes of a
- * tiny snapshot checked against FORMAT.md, collections, atomic publish. */
+ * tiny snapshot checked against FORMAT.md, collections, atomic publish,
+ * rendering on several threads. */
+#define _GNU_SOURCE /* RTLD_NEXT */
 #include <criterion/criterion.h>
+#include <dlfcn.h>
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1042,4 +1046,120 @@ Test(builder, threads_render_into_mapped_file) {
   rmdir(dir);
   hf_builder_free(b);
   hf_schema_free(s);
+}
+
+/* Failure injection for the next tests: this program's realloc and
+ * pthread_create stand in for the C library's (which they call), and can be
+ * made to fail.  Sanitizers intercept both themselves: no injection there. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define NO_INJECT 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define NO_INJECT 1
+#endif
+#endif
+
+#ifndef NO_INJECT
+static size_t fail_realloc_above = SIZE_MAX; /* bytes */
+static int fail_threads;
+static unsigned threads_started;
+
+extern void *__libc_realloc(void *p, size_t n);
+
+void *realloc(void *p, size_t n) {
+  if (n > fail_realloc_above) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return __libc_realloc(p, n);
+}
+
+int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*f)(void *),
+                   void *arg) {
+  int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+  *(void **)&real = dlsym(RTLD_NEXT, "pthread_create");
+  if (fail_threads || real == NULL)
+    return EAGAIN;
+  threads_started++;
+  return real(t, a, f, arg);
+}
+#endif
+
+/* Threads are started as asked, or, when none can be, the calling thread
+ * renders alone: the same bytes either way. */
+Test(builder, threads_fall_back_when_threads_cannot_start) {
+#ifdef NO_INJECT
+  cr_skip_test("sanitizers intercept pthread_create");
+#else
+  hf_schema *s = parse(SPLIT);
+  size_t len1, len;
+  unsigned char *one, *p;
+  hf_builder *b;
+  unsigned n0 = threads_started;
+  one = split_snapshot(s, NULL, 1, &len1);
+  cr_assert_eq(threads_started, n0);
+  p = split_snapshot(s, NULL, 3, &len);
+  cr_assert_eq(threads_started, n0 + 2, "started %u", threads_started - n0);
+  cr_assert(len == len1 && memcmp(p, one, len) == 0);
+  free(p);
+  b = split_builder(s, NULL, 5);
+  fail_threads = 1;
+  p = snapshot(b, &len);
+  fail_threads = 0;
+  cr_assert_eq(threads_started, n0 + 2);
+  cr_assert(len == len1 && memcmp(p, one, len) == 0);
+  free(p);
+  free(one);
+  hf_builder_free(b);
+  hf_schema_free(s);
+#endif
+}
+
+/* A render job that runs out of memory (its scratch for one list of 2^20
+ * elements, 8 MiB) fails the write with HF_E_NOMEM and publishes nothing,
+ * on whichever thread it ran; the builder can write later. */
+Test(builder, threads_out_of_memory_in_a_job_is_an_error) {
+#ifdef NO_INJECT
+  cr_skip_test("sanitizers intercept realloc");
+#else
+  static const uint32_t threads[] = {1, 2, 3};
+  hf_schema *s = parse("Item { int v; }\nItems List<Item>;\n");
+  size_t t;
+  for (t = 0; t < sizeof threads / sizeof threads[0]; t++) {
+    hf_build_opts o;
+    hf_builder *b;
+    hf_error err;
+    hf_ref item[3];
+    char dir[] = "/tmp/hf-builder-XXXXXX", path[256];
+    uint32_t i;
+    int rc;
+    memset(&o, 0, sizeof o);
+    o.threads = threads[t];
+    cr_assert_eq(hf_builder_new(s, &o, &b, &err), HF_OK);
+    for (i = 0; i < 3; i++) {
+      cr_assert_eq(hf_builder_begin(b, 0, &err), HF_OK);
+      cr_assert_eq(hf_builder_set_int(b, 0, (int32_t)i, &err), HF_OK);
+      cr_assert_eq(hf_builder_end(b, &item[i], &err), HF_OK);
+    }
+    cr_assert_eq(hf_builder_begin(b, 1, &err), HF_OK);
+    for (i = 0; i < (1u << 20); i++)
+      cr_assert_eq(hf_builder_add(b, item[i % 3], &err), HF_OK);
+    cr_assert_eq(hf_builder_end(b, NULL, &err), HF_OK);
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/x.hollow", dir);
+    fail_realloc_above = (size_t)6 << 20;
+    rc = hf_builder_write_path(b, path, NULL, &err);
+    fail_realloc_above = SIZE_MAX;
+    cr_assert_eq(rc, HF_E_NOMEM, "threads %u: %d", threads[t], rc);
+    cr_assert(strstr(err.msg, "out of memory") != NULL, "%s", err.msg);
+    cr_assert_eq(dir_entries(dir), 0, "threads %u: output left", threads[t]);
+    cr_assert_eq(hf_builder_write_path(b, path, NULL, &err), HF_OK, "%s",
+                 err.msg);
+    cr_assert_eq(dir_entries(dir), 1);
+    unlink(path);
+    rmdir(dir);
+    hf_builder_free(b);
+  }
+  hf_schema_free(s);
+#endif
 }
