@@ -57,6 +57,12 @@ int hf_blobw_layout(hf_blobw *w, hf_error *err) {
 
 uint64_t hf_blobw_seal(hf_blobw *w, hf_blob_kind kind, uint64_t version,
                        uint64_t base_state, uint64_t state) {
+  return hf_blobw_seal_sums(w, kind, version, base_state, state, NULL);
+}
+
+uint64_t hf_blobw_seal_sums(hf_blobw *w, hf_blob_kind kind, uint64_t version,
+                            uint64_t base_state, uint64_t state,
+                            const uint64_t *sums) {
   unsigned char *out = w->out;
   XXH3_state_t st;
   uint32_t i;
@@ -67,7 +73,9 @@ uint64_t hf_blobw_seal(hf_blobw *w, hf_blob_kind kind, uint64_t version,
     hf_put32(e + 4, w->secs[i].type);
     hf_put64(e + 8, w->secs[i].off);
     hf_put64(e + 16, w->secs[i].len);
-    hf_put64(e + 24, hf_xxh3(out + w->secs[i].off, (size_t)w->secs[i].len));
+    hf_put64(e + 24, sums != NULL ? sums[i]
+                                  : hf_xxh3(out + w->secs[i].off,
+                                            (size_t)w->secs[i].len));
   }
   if (kind == HF_BLOB_SNAPSHOT) {
     /* §4.9: the checksums as they sit in the table, in table order. */

@@ -52,6 +52,12 @@ static inline unsigned char *hf_blobw_data(const hf_blobw *w, uint32_t i) {
 uint64_t hf_blobw_seal(hf_blobw *w, hf_blob_kind kind, uint64_t version,
                        uint64_t base_state, uint64_t state);
 
+/* hf_blobw_seal() with section i's checksum (hf_xxh3 of its bytes) given as
+ * sums[i], computed by the caller (hf_finish.c: on several threads). */
+uint64_t hf_blobw_seal_sums(hf_blobw *w, hf_blob_kind kind, uint64_t version,
+                            uint64_t base_state, uint64_t state,
+                            const uint64_t *sums);
+
 /* Hands the output to the caller (free with free()) and frees the rest. */
 unsigned char *hf_blobw_take(hf_blobw *w, size_t *len);
 void hf_blobw_free(hf_blobw *w);

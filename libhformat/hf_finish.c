@@ -437,15 +437,16 @@ static int assign_type(fin *F, uint32_t type) {
  * job: the probing is random access over the whole index), and its SLOTS
  * with HEAP or ELEMENTS cut into ordinal ranges.  A range starting at
  * ordinal o0 starts at the heap offset or element index that the records
- * before o0 fill, which the counting pass records.  The bytes do not depend
- * on the cuts or on which thread runs what.
+ * before o0 fill, which the counting pass records.  Then one job per
+ * section computes its checksum for the seal, once the jobs writing it are
+ * done.  The bytes do not depend on the cuts or on which thread runs what.
  */
 
-enum { J_PK, J_BITMAP, J_OBJECTS, J_COLLS };
+enum { J_PK, J_BITMAP, J_OBJECTS, J_COLLS, J_HASH };
 
 typedef struct rjob {
   uint32_t what, type;
-  uint32_t o0, o1; /* ordinals [o0, o1) */
+  uint32_t o0, o1; /* ordinals [o0, o1); J_HASH: o0 is the section */
   uint64_t var0;   /* heap bytes or elements before o0 */
 } rjob;
 
@@ -619,11 +620,44 @@ typedef struct runner {
   const hf_blobw *w;
   const uint32_t *first;
   const jobs *J;
-  int threaded; /* mu guards next and rc */
+  uint64_t *sums; /* per section: its checksum, from its J_HASH job */
+  uint32_t *pend; /* per section: jobs writing it not yet done */
+  int threaded;   /* mu guards next, rc and pend; done signals pend */
   pthread_mutex_t mu;
+  pthread_cond_t done;
   size_t next;
   int rc;
 } runner;
+
+static void lock(runner *R) {
+  if (R->threaded)
+    pthread_mutex_lock(&R->mu);
+}
+
+static void unlock(runner *R) {
+  if (R->threaded)
+    pthread_mutex_unlock(&R->mu);
+}
+
+/* The sections render job j writes, into s[]; returns how many. */
+static uint32_t job_secs(const runner *R, const rjob *j, uint32_t s[2]) {
+  const uint32_t k = R->first[j->type];
+  switch (j->what) {
+  case J_PK:
+    s[0] = k + HF_SNAP_PK;
+    return 1;
+  case J_BITMAP:
+    s[0] = k + HF_SNAP_BITMAP;
+    return 1;
+  case J_OBJECTS:
+  case J_COLLS:
+    s[0] = k + HF_SNAP_SLOTS;
+    s[1] = k + HF_SNAP_VAR;
+    return 2;
+  default:
+    return 0;
+  }
+}
 
 static int run_job(fin *F, const runner *R, const rjob *j) {
   const hf_blobw *w = R->w;
@@ -646,16 +680,41 @@ static int run_job(fin *F, const runner *R, const rjob *j) {
   }
 }
 
+/* Checksum of section j->o0 once its writers are done.  They were all
+ * taken before this job (hash jobs come last) and never wait themselves. */
+static void hash_job(runner *R, const rjob *j) {
+  const uint32_t i = j->o0;
+  int ok;
+  lock(R);
+  while (R->pend[i] > 0)
+    pthread_cond_wait(&R->done, &R->mu); /* never reached unthreaded */
+  ok = R->rc == HF_OK;
+  unlock(R);
+  if (ok)
+    R->sums[i] = hf_xxh3(hf_blobw_data(R->w, i), (size_t)R->w->secs[i].len);
+}
+
 /* The next job to run, or NULL when all are taken or one failed. */
 static const rjob *take(runner *R) {
   const rjob *j = NULL;
-  if (R->threaded)
-    pthread_mutex_lock(&R->mu);
+  lock(R);
   if (R->rc == HF_OK && R->next < R->J->n)
     j = &R->J->v[R->next++];
-  if (R->threaded)
-    pthread_mutex_unlock(&R->mu);
+  unlock(R);
   return j;
+}
+
+/* Records a render job's end, failed or not, so hash jobs stop waiting. */
+static void job_done(runner *R, const rjob *j, int rc) {
+  uint32_t s[2], n = job_secs(R, j, s), i, wake = 0;
+  lock(R);
+  if (rc != HF_OK)
+    R->rc = rc; /* the others stop at their next take() */
+  for (i = 0; i < n; i++)
+    wake |= --R->pend[s[i]] == 0;
+  if (wake && R->threaded)
+    pthread_cond_broadcast(&R->done);
+  unlock(R);
 }
 
 static void *work(void *arg) {
@@ -665,47 +724,66 @@ static void *work(void *arg) {
   F.scratch = NULL;
   F.scratch_cap = 0;
   while ((j = take(R)) != NULL) {
-    const int rc = run_job(&F, R, j);
-    if (rc == HF_OK)
-      continue;
-    if (R->threaded)
-      pthread_mutex_lock(&R->mu);
-    R->rc = rc; /* the others stop at their next take() */
-    if (R->threaded)
-      pthread_mutex_unlock(&R->mu);
+    if (j->what == J_HASH)
+      hash_job(R, j);
+    else
+      job_done(R, j, run_job(&F, R, j));
   }
   free(F.scratch);
   return NULL;
 }
 
+/* Adds a J_HASH job per section, longest first (the longest sets the pace),
+ * and counts each section's writers.  HF_E_NOMEM. */
+static int add_hash_jobs(runner *R, jobs *J) {
+  const hf_blobw *w = R->w;
+  const size_t n0 = J->n;
+  size_t i, k;
+  for (i = 0; i < n0; i++) {
+    uint32_t s[2], m = job_secs(R, &J->v[i], s);
+    while (m > 0)
+      R->pend[s[--m]]++;
+  }
+  for (i = 0; i < w->n; i++) {
+    rjob h;
+    if (job_add(J, J_HASH, 0, (uint32_t)i, 0, 0))
+      return HF_E_NOMEM;
+    h = J->v[J->n - 1];
+    for (k = J->n - 1; k > n0 && w->secs[J->v[k - 1].o0].len < w->secs[i].len;
+         k--)
+      J->v[k] = J->v[k - 1];
+    J->v[k] = h;
+  }
+  return HF_OK;
+}
+
 /* Runs every job on the calling thread and up to threads-1 more; threads
  * that cannot be started leave their share to the ones that run.  The only
  * error a job can have is HF_E_NOMEM. */
-static int run_jobs(fin *F, const hf_blobw *w, const uint32_t *first,
-                    const jobs *J, uint32_t threads) {
+static int run_jobs(runner *R, uint32_t threads) {
   pthread_t tid[MAX_THREADS];
-  runner R;
   uint32_t i, started = 0;
-  memset(&R, 0, sizeof R);
-  R.F = F;
-  R.w = w;
-  R.first = first;
-  R.J = J;
-  R.rc = HF_OK;
-  if (threads > J->n)
-    threads = (uint32_t)J->n;
+  if (threads > R->J->n)
+    threads = (uint32_t)R->J->n;
   if (threads > MAX_THREADS)
     threads = MAX_THREADS;
-  R.threaded = threads > 1 && pthread_mutex_init(&R.mu, NULL) == 0;
-  for (i = 1; R.threaded && i < threads; i++)
-    if (pthread_create(&tid[started], NULL, work, &R) == 0)
+  if (threads > 1 && pthread_mutex_init(&R->mu, NULL) == 0) {
+    if (pthread_cond_init(&R->done, NULL) == 0)
+      R->threaded = 1;
+    else
+      pthread_mutex_destroy(&R->mu);
+  }
+  for (i = 1; R->threaded && i < threads; i++)
+    if (pthread_create(&tid[started], NULL, work, R) == 0)
       started++;
-  work(&R);
+  work(R);
   for (i = 0; i < started; i++)
     pthread_join(tid[i], NULL);
-  if (R.threaded)
-    pthread_mutex_destroy(&R.mu);
-  return R.rc;
+  if (R->threaded) {
+    pthread_cond_destroy(&R->done);
+    pthread_mutex_destroy(&R->mu);
+  }
+  return R->rc;
 }
 
 /* ---- Putting it together ---------------------------------------------------
@@ -730,11 +808,13 @@ static int render(fin *F) {
   uint32_t i;
   hf_blobw w;
   jobs J;
+  runner R;
   hf_snap_type *types = malloc(((size_t)T + 1) * sizeof *types);
   uint32_t *first = malloc(((size_t)T + 1) * sizeof *first);
   int rc = HF_OK;
   memset(&w, 0, sizeof w);
   memset(&J, 0, sizeof J);
+  memset(&R, 0, sizeof R);
   if (types == NULL || first == NULL) {
     rc = nomem(F);
     goto out;
@@ -760,16 +840,26 @@ static int render(fin *F) {
   w.mem = b->out_mem;
   if ((rc = hf_snap_layout(&w, s, types, first, F->err)) != HF_OK)
     goto out;
-  if ((rc = run_jobs(F, &w, first, &J, threads)) != HF_OK) {
+  R.F = F;
+  R.w = &w;
+  R.first = first;
+  R.J = &J;
+  R.sums = malloc(((size_t)w.n + 1) * sizeof *R.sums);
+  R.pend = calloc((size_t)w.n + 1, sizeof *R.pend);
+  if (R.sums == NULL || R.pend == NULL || add_hash_jobs(&R, &J) ||
+      run_jobs(&R, threads)) {
     rc = nomem(F);
     goto out;
   }
   /* Section table, checksums, state (§4.9), header and its checksum. */
-  b->out_state = hf_blobw_seal(&w, HF_BLOB_SNAPSHOT, b->dataset_version, 0, 0);
+  b->out_state = hf_blobw_seal_sums(&w, HF_BLOB_SNAPSHOT, b->dataset_version, 0,
+                                    0, R.sums);
   b->out = hf_blobw_take(&w, &b->out_len);
 out:
   hf_blobw_free(&w);
   free(J.v);
+  free(R.sums);
+  free(R.pend);
   free(types);
   free(first);
   return rc;
