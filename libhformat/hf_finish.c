@@ -2,7 +2,8 @@
  * hf_finish.c - turns the builder's stores into a canonical snapshot:
  * reachability and order of first appearance from the roots, ordinal
  * assignment against an optional base (FORMAT.md §6.8), then the header,
- * section table and sections of §4-§6, rendered into one buffer.
+ * section table and sections of §4-§6, rendered into one buffer by jobs
+ * that run on up to hf_build_opts.threads threads (see "Render jobs").
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -506,7 +507,7 @@ static int type_counts(const fin *F, uint32_t type, uint64_t cut,
     if (id == HF_B_NOID)
       continue;
     len = st->off[id + 1] - st->off[id];
-    w += len;
+    w += obj ? len - t->slot_width : len;
     var += obj ? len - t->slot_width : len >> shift;
   }
   if (o0 < tf->limit && job_add(J, what, type, o0, tf->limit, var0))
