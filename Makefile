@@ -19,11 +19,14 @@ CFLAGS   += $(OPT) $(WARN) $(WERROR)
 # only into programs that call it themselves (tests comparing against it).
 LDLIBS   += -Wl,--as-needed -llz4 -lxxhash -pthread
 TEST_LIBS = -lcriterion
-# libhformat.so carries its own copy of liblz4 (Debian's liblz4.a is PIC),
-# its symbols hidden: a program linked with `pkg-config --libs hformat` then
-# loads one shared library at exec, not two (bench/README.md, "Open + one
-# lookup").  SO_LZ4= links liblz4.so instead.
-SO_LZ4   ?= -Wl,--exclude-libs,liblz4.a -Wl,-Bstatic -llz4 -Wl,-Bdynamic
+# hf_lz4.o carries liblz4's block code (lz4.o, lz4hc.o of liblz4.a, which
+# Debian builds PIC) with every symbol but hf_lz4_* made local: a program
+# linked with libhformat.a or libhformat.so then needs no -llz4 and loads no
+# liblz4.so at exec (bench/README.md, "Open + one lookup").  BUNDLE_LZ4=
+# (or no liblz4.a) links liblz4 the usual way, through -llz4 below.
+LZ4_ARCHIVE ?= $(shell $(CC) -print-file-name=liblz4.a)
+BUNDLE_LZ4  ?= $(if $(wildcard $(LZ4_ARCHIVE)),1)
+OBJCOPY     ?= objcopy
 
 LIB_SRCS  = $(sort $(wildcard libhformat/*.c))
 TOOL_MAIN = $(sort $(wildcard tools/hollow-*.c))
@@ -64,7 +67,17 @@ $(BUILD)/libhformat.a: $(LIB_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/libhformat.so: $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,libhformat.so.0 $(CFLAGS) -o $@ $^ $(LDFLAGS) $(SO_LZ4) $(LDLIBS)
+	$(CC) -shared -Wl,-soname,libhformat.so.0 $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+ifeq ($(BUNDLE_LZ4),1)
+$(BUILD)/libhformat/hf_lz4.o: libhformat/hf_lz4.c libhformat/hf_lz4.h
+	@mkdir -p $@.d
+	$(CC) $(CSTD) $(CPPFLAGS) $(CFLAGS) -fPIC -c -o $@.d/wrap.o $<
+	cd $@.d && $(AR) x $(LZ4_ARCHIVE) lz4.o lz4hc.o
+	$(CC) -r -nostdlib -o $@.d/all.o $@.d/wrap.o $@.d/lz4.o $@.d/lz4hc.o
+	$(OBJCOPY) --wildcard --keep-global-symbol='hf_lz4_*' $@.d/all.o $@
+	rm -rf $@.d
+endif
 
 $(BIN)/%: $(BUILD)/tools/%.o $(TOOLLIB_OBJS) $(BUILD)/libhformat.a
 	@mkdir -p $(dir $@)
@@ -126,7 +139,7 @@ install: all man ## install library, header, tools, man pages, pkg-config file
 	install -m 644 libhformat/include/hformat.h $(DESTDIR)$(PREFIX)/include/
 	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
 	for m in $(MANS); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/^#define HF_VERSION_STRING "\(.*\)"/\1/p' libhformat/include/hformat.h)|g' \
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBS_PRIVATE@|$(if $(BUNDLE_LZ4),,-llz4 )-pthread|g' -e 's|@VERSION@|$(shell sed -n 's/^#define HF_VERSION_STRING "\(.*\)"/\1/p' libhformat/include/hformat.h)|g' \
 	  libhformat/hformat.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hformat.pc
 
 uninstall: ## remove what install put in PREFIX
@@ -197,14 +210,7 @@ PEER_LIBS_lmdb   = -llmdb
 
 .PHONY: bench-peers bench-run
 
-bench-peers: $(PEER_BINS) $(BUILD)/bench/peer_hollow_static ## build the peer lookup programs (needs the peers' -dev packages)
-
-# hollow with its libraries (liblz4) linked statically: exec loads only libc,
-# which shows what loading a shared library costs a fresh process.
-$(BUILD)/bench/peer_hollow_static: bench/peer_hollow.c bench/peer_main.c bench/peer.h $(BUILD)/libhformat.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(CPPFLAGS) -Ibench $(CFLAGS) -pthread -o $@ bench/peer_main.c $< \
-	  $(LDFLAGS) $(BUILD)/libhformat.a -Wl,-Bstatic $(LDLIBS) -Wl,-Bdynamic -lm
+bench-peers: $(PEER_BINS) ## build the peer lookup programs (needs the peers' -dev packages)
 
 $(BUILD)/bench/peer_%: bench/peer_%.c bench/peer_main.c bench/peer.h $(BUILD)/libhformat.a
 	@mkdir -p $(dir $@)

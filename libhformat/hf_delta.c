@@ -8,12 +8,11 @@
  */
 #include <inttypes.h>
 #include <limits.h>
-#include <lz4.h>
-#include <lz4hc.h>
 #include <stdlib.h>
 
 #include "hf_assemble.h"
 #include "hf_delta_internal.h"
+#include "hf_lz4.h"
 #include "hf_reader_internal.h"
 
 /* A growing byte buffer for one delta section. */
@@ -374,14 +373,14 @@ static int diff_type(dctx *C, uint32_t type) {
 static int add_section(dctx *C, hf_blobw *w, uint32_t kind, uint32_t type,
                        dbuf *raw, int lz4, dbuf *stored) {
   stored->len = 0;
-  if (lz4 && raw->len > 8 && raw->len <= LZ4_MAX_INPUT_SIZE) {
-    int bound = LZ4_compressBound((int)raw->len), got;
+  if (lz4 && raw->len > 8 && raw->len <= HF_LZ4_MAX_INPUT) {
+    int bound = hf_lz4_bound((int)raw->len), got;
     if (dbuf_room(stored, 8 + (size_t)bound) != HF_OK)
       return nomem(C);
     /* A delta is written once and read by many: LZ4HC's slowest level
      * writes the same block format, 10-20 % smaller (§8.4). */
-    got = LZ4_compress_HC((const char *)raw->p, (char *)stored->p + 8,
-                          (int)raw->len, bound, LZ4HC_CLEVEL_MAX);
+    got = hf_lz4_compress_max((const char *)raw->p, (char *)stored->p + 8,
+                              (int)raw->len, bound);
     if (got > 0 && 8 + (size_t)got < raw->len) {
       hf_put64(stored->p, raw->len);
       stored->len = 8 + (size_t)got;

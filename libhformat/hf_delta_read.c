@@ -7,10 +7,10 @@
  * only: no builder or applier code is pulled in.
  */
 #include <limits.h>
-#include <lz4.h>
 #include <stdlib.h>
 
 #include "hf_delta_internal.h"
+#include "hf_lz4.h"
 #include "hf_reader_internal.h"
 
 const unsigned char *hf_reader_bytes(const hf_reader *r, size_t *len) {
@@ -147,11 +147,11 @@ static int load(const hf_reader *r, uint32_t i, uint64_t bound,
                         "(FORMAT.md §8.4, R-DLT-10)",
                         (unsigned long long)slen);
   raw = hf_le64(src);
-  if (raw > LZ4_MAX_INPUT_SIZE)
+  if (raw > HF_LZ4_MAX_INPUT)
     return hf_rsec_fail(err, HF_E_LIMIT, off, r, i,
                         "raw_length %llu exceeds LZ4's limit of %u bytes "
                         "(FORMAT.md §8.4, R-DLT-11)",
-                        (unsigned long long)raw, (unsigned)LZ4_MAX_INPUT_SIZE);
+                        (unsigned long long)raw, (unsigned)HF_LZ4_MAX_INPUT);
   if (raw > bound || raw <= slen || slen - 8 > (uint64_t)INT_MAX ||
       raw / HF_LZ4_MAX_RATIO > slen - 8)
     return hf_rsec_fail(err, HF_E_CORRUPT, off, r, i,
@@ -161,8 +161,8 @@ static int load(const hf_reader *r, uint32_t i, uint64_t bound,
                         (unsigned long long)bound);
   if ((buf = malloc((size_t)raw)) == NULL)
     return hf_fail(err, HF_E_NOMEM, UINT64_MAX, "out of memory");
-  got = LZ4_decompress_safe((const char *)src + 8, buf, (int)(slen - 8),
-                            (int)raw);
+  got = hf_lz4_decompress((const char *)src + 8, buf, (int)(slen - 8),
+                          (int)raw);
   if (got < 0 || (uint64_t)got != raw) {
     free(buf);
     return hf_rsec_fail(err, HF_E_CORRUPT, off + 8, r, i,
