@@ -161,8 +161,8 @@ static int load(const hf_reader *r, uint32_t i, uint64_t bound,
                         (unsigned long long)bound);
   if ((buf = malloc((size_t)raw)) == NULL)
     return hf_fail(err, HF_E_NOMEM, UINT64_MAX, "out of memory");
-  got = hf_lz4_decompress((const char *)src + 8, buf, (int)(slen - 8),
-                          (int)raw);
+  got =
+      hf_lz4_decompress((const char *)src + 8, buf, (int)(slen - 8), (int)raw);
   if (got < 0 || (uint64_t)got != raw) {
     free(buf);
     return hf_rsec_fail(err, HF_E_CORRUPT, off + 8, r, i,

@@ -9,10 +9,12 @@
 #include "hf_lz4.h"
 
 /* HF_LZ4_MAX_INPUT is spelled out so that callers need no lz4.h. */
-typedef char hf_lz4_limit_check[HF_LZ4_MAX_INPUT == LZ4_MAX_INPUT_SIZE ? 1
-                                                                       : -1];
+typedef char
+    hf_lz4_limit_check[HF_LZ4_MAX_INPUT == LZ4_MAX_INPUT_SIZE ? 1 : -1];
 
-int hf_lz4_bound(int len) { return LZ4_compressBound(len); }
+int hf_lz4_bound(int len) {
+  return LZ4_compressBound(len);
+}
 
 int hf_lz4_compress_max(const char *src, char *dst, int len, int cap) {
   return LZ4_compress_HC(src, dst, len, cap, LZ4HC_CLEVEL_MAX);
