@@ -5,9 +5,11 @@
  * unkeyed records by content, keyed records by primary key (FORMAT.md
  * §6.7.1, §6.8).  Ordinals are assigned later, by hf_finish.c.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "hf_assemble.h"
 #include "hf_builder_internal.h"
@@ -32,6 +34,20 @@ int hf_grow(void *pp, size_t *cap, size_t need, size_t size) {
   *p = np;
   *cap = ncap;
   return HF_OK;
+}
+
+int hf_populate(void *p, size_t n) {
+#if defined(MADV_POPULATE_WRITE)
+  const size_t page = 4096; /* madvise wants whole pages */
+  const size_t skip = (page - (size_t)((uintptr_t)p % page)) % page;
+  n = n > skip ? (n - skip) / page * page : 0;
+  return n > 0 ? madvise((unsigned char *)p + skip, n, MADV_POPULATE_WRITE) : 0;
+#else
+  (void)p;
+  (void)n;
+  errno = EINVAL;
+  return -1;
+#endif
 }
 
 static int nomem(const hf_builder *b, hf_error *err) {
@@ -814,9 +830,15 @@ static const unsigned char *slot_blob(const hf_bstore *st, const hf_bslot *s,
   return st->data + (s->loc & HF_B_LOC_MASK);
 }
 
+/* Tables of this many positions (64 KiB) or more are faulted in whole. */
+#define POPULATE_MIN 4096
+
 /* Rebuilds the table at twice its size (1024 positions at first).  calloc:
  * a free position is all zero, and large zeroed blocks come from the kernel
- * without a pass over them. */
+ * without a pass over them.  Such a block is faulted in for writing at
+ * once: probes read a position before any is written, and a page first
+ * read is the shared zero page, whose copy on the first write costs a
+ * second fault and a TLB flush on every CPU the other threads run on. */
 static int table_grow(hf_bstore *st) {
   const uint64_t size = st->tmask ? 2 * (st->tmask + 1) : 1024;
   const uint64_t mask = size - 1;
@@ -827,6 +849,8 @@ static int table_grow(hf_bstore *st) {
   nt = calloc((size_t)size, sizeof *nt);
   if (nt == NULL)
     return HF_E_NOMEM;
+  if (size >= POPULATE_MIN)
+    (void)hf_populate(nt, (size_t)size * sizeof *nt);
   for (i = 0; i < st->n; i++) {
     uint64_t j = st->hash[i] & mask;
     while (nt[j].ent != 0)

@@ -164,6 +164,11 @@ int hf_bkey_values(const hf_builder *b, uint32_t type,
  * hold `need`: HF_OK, or HF_E_NOMEM with *pp unchanged. */
 int hf_grow(void *pp, size_t *cap, size_t need, size_t size);
 
+/* Has the kernel fault in the whole pages of [p, p + n) for writing
+ * (MADV_POPULATE_WRITE: no byte changes).  0, or -1 with errno (EINVAL:
+ * the kernel lacks it; it is a hint, callers go on without). */
+int hf_populate(void *p, size_t n);
+
 /* ---- Leaf records (hf_jtape.c) -------------------------------------------
  * A leaf type is an object type without a primary key or a reference
  * field: its content form follows from its field values alone.  A parsing

@@ -381,13 +381,9 @@ static void run_prefault(ingest *g) {
 #if defined(MADV_POPULATE_WRITE)
   while (g->pf_n > 0 && !g->pf_off && !g->stop) {
     const pf_range r = g->pfq[--g->pf_n];
-    const size_t page = 4096; /* madvise wants whole pages */
-    const size_t skip = (page - (size_t)((uintptr_t)r.p % page)) % page;
-    const size_t n = r.n > skip ? (r.n - skip) / page * page : 0;
-    int rc = 0;
+    int rc;
     pthread_mutex_unlock(&g->mu);
-    if (n > 0)
-      rc = madvise(r.p + skip, n, MADV_POPULATE_WRITE);
+    rc = hf_populate(r.p, r.n);
     pthread_mutex_lock(&g->mu);
     if (rc != 0 && errno == EINVAL)
       g->pf_off = 1;
