@@ -449,7 +449,10 @@ static int threaded(ingest *g, unsigned workers, uint64_t *records,
   pthread_t tid[MAX_WORKERS];
   unsigned i, started = 0;
   int rc, e;
-  g->nring = 2 * workers + 2;
+  /* Four batches per worker, and four more: where threads outnumber CPUs,
+   * workers that run ahead keep busy while the building thread waits for
+   * a CPU, instead of stopping at a full ring (bench/README.md). */
+  g->nring = 4 * workers + 4;
   g->ring = calloc(g->nring, sizeof *g->ring);
   if (g->ring == NULL)
     return hf_fail(err, HF_E_NOMEM, UINT64_MAX, "out of memory");
