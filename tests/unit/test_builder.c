@@ -1163,3 +1163,24 @@ Test(builder, threads_out_of_memory_in_a_job_is_an_error) {
   hf_schema_free(s);
 #endif
 }
+
+/* hf_populate (growing dedup tables, ingest prefaulting) is a hint: it
+ * faults pages in and changes no byte, aligned or not. */
+Test(builder, populate_changes_no_byte) {
+  const size_t n = (size_t)1 << 20;
+  unsigned char *p = calloc(1, n);
+  size_t i;
+  cr_assert_not_null(p);
+  for (i = 0; i < n; i += 4093)
+    p[i] = (unsigned char)(i * 7 + 1);
+  for (i = 0; i < 3; i++) {
+    const size_t off = i * 1234, len = n - off - i * 999;
+    const int rc = hf_populate(p + off, len);
+    cr_assert(rc == 0 || errno == EINVAL, "rc %d errno %d", rc, errno);
+  }
+  cr_assert_eq(hf_populate(p + 5, 100), 0); /* no whole page: nothing */
+  for (i = 0; i < n; i++)
+    cr_assert_eq(p[i], i % 4093 ? 0 : (unsigned char)(i * 7 + 1), "byte %zu",
+                 i);
+  free(p);
+}
