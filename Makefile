@@ -42,7 +42,7 @@ TESTS     = $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TESTHELP_OBJS = $(TEST_HELP:%.c=$(BUILD)/%.o)
 MANS      = $(MAN_SRCS:tools/%.md=$(BUILD)/man/%)
 
-.PHONY: all lib tools deps check test test-unit test-cli \
+.PHONY: all lib tools deps check test test-unit test-cli test-link \
         asan demo install uninstall clean help man format
 
 all: lib tools ## build libhformat (static + shared) and the tools into bin/
@@ -104,7 +104,10 @@ test-cli: tools ## run the command-line tests (tests/cli)
 
 check: ## fast checks: unit + CLI tests, warnings as errors
 	@$(MAKE) --no-print-directory WERROR=-Werror all $(TESTS)
-	@$(MAKE) --no-print-directory WERROR=-Werror test-unit test-cli fuzz-replay
+	@$(MAKE) --no-print-directory WERROR=-Werror test-unit test-cli test-link fuzz-replay
+
+test-link: lib tools ## with LZ4 bundled: nothing needs liblz4.so, no LZ4 symbol leaks
+	@$(if $(BUNDLE_LZ4),sh tests/link.sh $(BUILD) $(BIN),echo "link: BUNDLE_LZ4 is off: not checked")
 
 asan: ## the unit and CLI tests again, built with clang + ASan + UBSan
 	@$(MAKE) --no-print-directory CC=clang BUILD=build-asan BIN=build-asan/bin \
