@@ -73,7 +73,7 @@ ifeq ($(BUNDLE_LZ4),1)
 $(BUILD)/libhformat/hf_lz4.o: libhformat/hf_lz4.c libhformat/hf_lz4.h
 	@mkdir -p $@.d
 	$(CC) $(CSTD) $(CPPFLAGS) $(CFLAGS) -fPIC -c -o $@.d/wrap.o $<
-	cd $@.d && $(AR) x $(LZ4_ARCHIVE) lz4.o lz4hc.o
+	cd $@.d && $(AR) x $(abspath $(LZ4_ARCHIVE)) lz4.o lz4hc.o
 	$(CC) -r -nostdlib -o $@.d/all.o $@.d/wrap.o $@.d/lz4.o $@.d/lz4hc.o
 	$(OBJCOPY) --wildcard --keep-global-symbol='hf_lz4_*' $@.d/all.o $@
 	rm -rf $@.d
@@ -286,7 +286,7 @@ fuzz-replay: $(REPLAY_BINS) ## replay fuzz/corpus and tests/regress through ever
 	done
 
 # Library objects of the fuzz and replay builds are kept between runs.
-.SECONDARY:
+.SECONDARY: $(FUZZ_LIBOBJS) $(REPLAY_LIBOBJS)
 
 $(BUILD)/fuzz/gen_seeds: fuzz/gen_seeds.c $(BUILD)/libhformat.a $(FUZZ_HDRS)
 	@mkdir -p $(dir $@)
