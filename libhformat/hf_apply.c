@@ -554,6 +554,7 @@ int hf_apply_write_path(const hf_reader *base, const hf_reader *const *deltas,
   /* The result is rendered straight into its output file (hf_write.c). */
   if ((rc = hf_outfile_open(&o, path, err)) != HF_OK)
     return rc;
+  o.prefault = 1; /* the result is rendered on this thread alone */
   rc = apply_chain(base, deltas, n, &o.mem, &p, &len, err);
   if (rc == HF_OK) {
     if (n == 0) { /* a copy of the base, in memory */

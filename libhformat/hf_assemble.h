@@ -80,7 +80,11 @@ int hf_publish(const char *path, const unsigned char *p, size_t len,
  * hf_blobw.mem) sizes it (blocks reserved first, so a full disk is an error,
  * not a fault) and maps it, or falls back to memory; publish syncs and
  * renames it into place and leaves the bytes readable at `out`; drop
- * removes an unpublished temporary.  hf_outfile_free unmaps or frees out. */
+ * removes an unpublished temporary.  hf_outfile_free unmaps or frees out.
+ *
+ * With `prefault` set after open, a thread faults the mapped file's pages
+ * in ahead of a single-threaded renderer (see hf_write.c); publish and drop
+ * stop it. */
 typedef struct hf_outfile {
   hf_outmem mem;
   char *tmp;
@@ -88,6 +92,8 @@ typedef struct hf_outfile {
   unsigned char *out;
   uint64_t size;
   int mapped;
+  int prefault;
+  struct hf_outpf *pf; /* the prefaulting thread, when one runs */
 } hf_outfile;
 
 int hf_outfile_open(hf_outfile *o, const char *path, hf_error *err);

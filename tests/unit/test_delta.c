@@ -3,9 +3,11 @@
  * without resealed checksums; truncation at every section boundary; LZ4
  * lengths that lie) ending in a clear error, never a crash. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hf_delta_internal.h"
 
@@ -400,6 +402,48 @@ Test(delta_corrupt, lz4_raw_length_must_match) { /* R-DLT-11, R-DLT-12 */
   cr_assert(hits > 0, "no section was compressed");
   blob_free(&big);
   blob_free(&d);
+  fx_free(&f);
+}
+
+/* A delta whose promised result state is wrong fails only after the result
+ * was rendered into its mapped temporary (with the prefaulting thread
+ * running): nothing is left in the directory. */
+Test(delta, write_path_failure_after_render_leaves_nothing) {
+  fx f;
+  hf_error err;
+  char dir[] = "/tmp/hf-delta-XXXXXX", path[64];
+  unsigned char *b, *hb;
+  uint32_t n;
+  hf_reader *r;
+  DIR *d;
+  struct dirent *e;
+  int entries = 0;
+  fx_init(&f, 0);
+  b = malloc(f.d12.len);
+  memcpy(b, f.d12.p, f.d12.len);
+  hf_put64(b + HF_H_STATE, hf_le64(b + HF_H_STATE) ^ 1);
+  n = hf_le32(b + HF_H_NSECTIONS);
+  hb = malloc(56 + 32 * (size_t)n);
+  memcpy(hb, b, 56);
+  memcpy(hb + 56, b + 64, 32 * (size_t)n);
+  hf_put64(b + HF_H_CHECKSUM, hf_xxh3(hb, 56 + 32 * (size_t)n));
+  free(hb);
+  OK(hf_reader_open_mem(b, f.d12.len, NULL, &r, &err));
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/v2.hollow", dir);
+  {
+    const hf_reader *one[1] = {r};
+    cr_assert_eq(hf_apply_write_path(f.v1.r, one, 1, path, &err), HF_E_CORRUPT);
+  }
+  cr_assert(strstr(err.msg, "R-DLT-02") != NULL, "%s", err.msg);
+  cr_assert_not_null(d = opendir(dir));
+  while ((e = readdir(d)) != NULL)
+    entries += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+  closedir(d);
+  cr_assert_eq(entries, 0);
+  cr_assert_eq(rmdir(dir), 0);
+  hf_reader_close(r);
+  free(b);
   fx_free(&f);
 }
 
