@@ -221,31 +221,49 @@ static int fill_pkindex(const hf_reader *r, const hf_schema *s, uint32_t type,
   return HF_OK;
 }
 
+/* Checksums of the sections whose kind is (pk) or is not (!pk) PKINDEX. */
+static void section_sums(const hf_blobw *w, int pk, uint64_t *sums) {
+  uint32_t i;
+  for (i = 0; i < w->n; i++)
+    if ((w->secs[i].kind == HF_SEC_PKINDEX) == pk)
+      sums[i] = hf_xxh3(hf_blobw_data(w, i), (size_t)w->secs[i].len);
+}
+
 int hf_snap_finish(hf_blobw *w, const hf_schema *s, const uint32_t *first,
                    uint64_t version, uint64_t *state, hf_error *err) {
   hf_reader *r = NULL;
   hf_error oerr;
+  uint64_t *sums;
   uint32_t t;
   int rc = HF_OK, keyed = 0;
   for (t = 0; t < s->ntypes; t++)
     keyed |= s->types[t].kind == HF_KIND_OBJECT && s->types[t].nkeys > 0;
-  *state = hf_blobw_seal(w, HF_BLOB_SNAPSHOT, version, 0, 0);
-  if (!keyed)
-    return HF_OK;
-  /* The open checks what the layout guarantees; key values follow
-   * references through the reader's own bounds-checked accessors. */
-  rc = hf_reader_open_mem(w->out, (size_t)w->size, NULL, &r, &oerr);
-  if (rc != HF_OK)
-    return hf_fail(err, rc == HF_E_NOMEM ? rc : HF_E_CORRUPT, oerr.offset,
+  /* Every section's checksum once: PKINDEX sections' after they are
+   * filled, the others' now.  The open below checks only the header's and
+   * SCHEMA's and TYPES' (§9), so the PKINDEX entries may wait. */
+  if ((sums = calloc((size_t)w->n + 1, sizeof *sums)) == NULL)
+    return hf_fail(err, HF_E_NOMEM, UINT64_MAX, "out of memory");
+  section_sums(w, 0, sums);
+  if (keyed) {
+    hf_blobw_seal_sums(w, HF_BLOB_SNAPSHOT, version, 0, 0, sums);
+    /* The open checks what the layout guarantees; key values follow
+     * references through the reader's own bounds-checked accessors. */
+    rc = hf_reader_open_mem(w->out, (size_t)w->size, NULL, &r, &oerr);
+    if (rc != HF_OK)
+      rc = hf_fail(err, rc == HF_E_NOMEM ? rc : HF_E_CORRUPT, oerr.offset,
                    "result: %s", oerr.msg);
-  for (t = 0; t < s->ntypes && rc == HF_OK; t++) {
-    const hf_type_def *td = &s->types[t];
-    uint32_t i = first[t] + HF_SNAP_PK;
-    if (td->kind == HF_KIND_OBJECT && td->nkeys > 0)
-      rc = fill_pkindex(r, s, t, hf_blobw_data(w, i), w->secs[i].len, err);
+    for (t = 0; t < s->ntypes && rc == HF_OK; t++) {
+      const hf_type_def *td = &s->types[t];
+      const uint32_t i = first[t] + HF_SNAP_PK;
+      if (td->kind == HF_KIND_OBJECT && td->nkeys > 0)
+        rc = fill_pkindex(r, s, t, hf_blobw_data(w, i), w->secs[i].len, err);
+    }
+    hf_reader_close(r);
   }
-  hf_reader_close(r);
-  if (rc == HF_OK)
-    *state = hf_blobw_seal(w, HF_BLOB_SNAPSHOT, version, 0, 0);
+  if (rc == HF_OK) {
+    section_sums(w, 1, sums);
+    *state = hf_blobw_seal_sums(w, HF_BLOB_SNAPSHOT, version, 0, 0, sums);
+  }
+  free(sums);
   return rc;
 }
