@@ -329,12 +329,6 @@ static int frame_put_var(hf_bframe *f, const hf_type_def *t, uint32_t field,
   return HF_OK;
 }
 
-#if defined(__GNUC__) || defined(__clang__)
-#define PREFETCH(p) __builtin_prefetch(p)
-#else
-#define PREFETCH(p) ((void)(p))
-#endif
-
 /* Field `field` of frame f was just set to `v`: if it is the whole primary
  * key of its type, fetch the key's home position in the table now.  The key
  * comes early in most records and end() probes the table much later, so
@@ -342,7 +336,7 @@ static int frame_put_var(hf_bframe *f, const hf_type_def *t, uint32_t field,
  * recomputed at end(): this is only a hint. */
 static void pk_prefetch(const hf_bstore *st, const hf_value *v) {
   if (st->tmask != 0)
-    PREFETCH(&st->table[hf_key_hash(v, 1) & st->tmask]);
+    HF_PREFETCH(&st->table[hf_key_hash(v, 1) & st->tmask]);
 }
 
 /* Stores a fixed-size value of 1, 4 or 8 bytes (already little-endian). */
@@ -1209,7 +1203,7 @@ void hf_builder_prefetch(const hf_builder *b, uint32_t type, uint64_t h,
     return;
   sl = &st->table[h & st->tmask];
   if (!blob) {
-    PREFETCH(sl);
+    HF_PREFETCH(sl);
     return;
   }
   /* The record may sit a few positions past its home (linear probing);
@@ -1220,9 +1214,9 @@ void hf_builder_prefetch(const hf_builder *b, uint32_t type, uint64_t h,
       if (sl->loc != HF_B_FAR) {
         const unsigned char *p = st->data + (sl->loc & HF_B_LOC_MASK);
         const size_t len = (size_t)(sl->loc >> HF_B_LOC_BITS);
-        PREFETCH(p);
+        HF_PREFETCH(p);
         if (len > 1)
-          PREFETCH(p + len - 1);
+          HF_PREFETCH(p + len - 1);
       }
       return;
     }

@@ -286,43 +286,58 @@ static int base_fail(fin *F, uint32_t type, uint32_t o, int rc) {
                  F->b->schema->types[type].name, o, hf_strerror(rc));
 }
 
+/* keep_unkeyed's table: a base ordinal (< 2^31) under the high 32 bits of
+ * its content's hash, in one word, so that a probe is one cache miss. */
+#define KU_EMPTY UINT64_MAX
+#define KU_ENT(h, o) (((h) & ~(uint64_t)0xFFFFFFFF) | (o))
+/* Base records are inserted this many positions behind their hashing, the
+ * table word prefetched meanwhile; the order of insertion is unchanged. */
+#define KU_AHEAD 16
+
+/* Inserts base ordinal o, whose content hashes to h. */
+static void ku_insert(uint64_t *tab, uint64_t mask, uint64_t h, uint32_t o) {
+  uint64_t j;
+  for (j = h & mask; tab[j] != KU_EMPTY; j = (j + 1) & mask)
+    ;
+  tab[j] = KU_ENT(h, o);
+}
+
 /* Unkeyed records whose final content equals a base record's keep its
  * ordinal: hash every base record of the type, then probe with each new
  * record's final content. */
 static int keep_unkeyed(fin *F, uint32_t type, unsigned char *used) {
   const hf_reader *base = F->b->base;
   tfin *tf = &F->t[type];
-  uint32_t nbase = hf_reader_record_count(base, type), o, i;
-  uint64_t size = 2, mask;
-  uint32_t *tab;
-  uint64_t *hs;
+  uint32_t nbase = hf_reader_record_count(base, type), o, i, n = 0;
+  uint64_t size = 2, mask, ring_h[KU_AHEAD];
+  uint32_t ring_o[KU_AHEAD];
+  uint64_t *tab;
   unsigned char *bb = NULL;
   size_t bcap = 0, blen, len;
   int rc = HF_OK;
   while (size < 2 * (uint64_t)nbase)
     size *= 2;
   mask = size - 1;
-  tab = malloc((size_t)size * sizeof *tab);
-  hs = malloc((size_t)size * sizeof *hs);
-  if (tab == NULL || hs == NULL) {
-    rc = nomem(F);
-    goto out;
-  }
+  if ((tab = malloc((size_t)size * sizeof *tab)) == NULL)
+    return nomem(F);
   memset(tab, 0xFF, (size_t)size * sizeof *tab);
   for (o = hf_reader_next(base, type, 0); o != HF_NO_ORDINAL && nbase > 0;
-       o = hf_reader_next(base, type, o + 1), nbase--) {
-    uint64_t h, j;
+       o = hf_reader_next(base, type, o + 1), nbase--, n++) {
+    uint64_t h;
     rc = base_content(F, type, o, &bb, &bcap, &blen);
     if (rc != HF_OK) {
       rc = base_fail(F, type, o, rc);
       goto out;
     }
     h = hf_xxh3(bb, blen);
-    for (j = h & mask; tab[j] != HF_B_NOID; j = (j + 1) & mask)
-      ;
-    tab[j] = o;
-    hs[j] = h;
+    HF_PREFETCH(&tab[h & mask]);
+    if (n >= KU_AHEAD)
+      ku_insert(tab, mask, ring_h[n % KU_AHEAD], ring_o[n % KU_AHEAD]);
+    ring_h[n % KU_AHEAD] = h;
+    ring_o[n % KU_AHEAD] = o;
   }
+  for (i = n > KU_AHEAD ? n - KU_AHEAD : 0; i < n; i++)
+    ku_insert(tab, mask, ring_h[i % KU_AHEAD], ring_o[i % KU_AHEAD]);
   for (i = 0; i < tf->nseq; i++) {
     uint32_t id = tf->seq[i];
     uint64_t h, j;
@@ -331,9 +346,9 @@ static int keep_unkeyed(fin *F, uint32_t type, unsigned char *used) {
       goto out;
     }
     h = hf_xxh3(F->scratch, len);
-    for (j = h & mask; tab[j] != HF_B_NOID; j = (j + 1) & mask) {
-      uint32_t bo = tab[j];
-      if (hs[j] != h || (used[bo / 8] & (1u << (bo % 8))))
+    for (j = h & mask; tab[j] != KU_EMPTY; j = (j + 1) & mask) {
+      const uint32_t bo = (uint32_t)tab[j];
+      if ((tab[j] ^ h) >> 32 || (used[bo / 8] & (1u << (bo % 8))))
         continue;
       rc = base_content(F, type, bo, &bb, &bcap, &blen);
       if (rc != HF_OK) {
@@ -350,7 +365,6 @@ static int keep_unkeyed(fin *F, uint32_t type, unsigned char *used) {
   }
 out:
   free(tab);
-  free(hs);
   free(bb);
   return rc;
 }

@@ -20,6 +20,14 @@
 #define HF_SECTION_ENTRY_SIZE 32
 #define HF_ALIGN 8 /* every section starts on a multiple of 8 */
 
+/* A hint to start loading the cache line of p (no fault, no effect on
+ * results). */
+#if defined(__GNUC__) || defined(__clang__)
+#define HF_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define HF_PREFETCH(p) ((void)(p))
+#endif
+
 /* Header field offsets (§4). */
 #define HF_H_MAGIC 0
 #define HF_H_MAJOR 8
@@ -145,7 +153,8 @@ void hf_error_clear(hf_error *err);
  * checks (FORMAT.md §12.5, fuzz/README.md).  Use it at every comparison of a
  * stored checksum or state with a computed one. */
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-#define HF_CHECKSUM_MISMATCH(stored, computed) ((void)(stored), (void)(computed), 0)
+#define HF_CHECKSUM_MISMATCH(stored, computed)                                 \
+  ((void)(stored), (void)(computed), 0)
 #else
 #define HF_CHECKSUM_MISMATCH(stored, computed) ((stored) != (computed))
 #endif
