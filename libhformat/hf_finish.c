@@ -11,6 +11,7 @@
 
 #include "hf_assemble.h"
 #include "hf_builder_internal.h"
+#include "hf_reader_internal.h"
 
 /* Per-type result of ordinal assignment. */
 typedef struct tfin {
@@ -375,6 +376,8 @@ static int keep_keyed(fin *F, uint32_t type, uint32_t base_limit,
   const hf_builder *b = F->b;
   const hf_type_def *t = &b->schema->types[type];
   tfin *tf = &F->t[type];
+  const hf_rtype *bt = &b->base->types[type];
+  const uint64_t *kh = b->stores[type].hash; /* §6.7.1 key hashes */
   hf_value kv[HF_MAX_KEYS];
   uint32_t i, nullk;
   for (i = 0; i < tf->nseq; i++) {
@@ -382,6 +385,11 @@ static int keep_keyed(fin *F, uint32_t type, uint32_t base_limit,
     size_t len;
     hf_record rec;
     int rc;
+    /* Random lookups in the base: fetch buckets 16 ahead, slots 8 ahead. */
+    if (i + 16 < tf->nseq)
+      hf_rpk_prefetch(bt, kh[tf->seq[i + 16]], 1);
+    if (i + 8 < tf->nseq)
+      hf_rpk_prefetch(bt, kh[tf->seq[i + 8]], 2);
     hf_bkey_values(b, type, hf_bstore_blob(&b->stores[type], id, &len), kv,
                    &nullk);
     rc = hf_reader_find(b->base, type, kv, t->nkeys, &rec);

@@ -63,6 +63,25 @@ static inline int hf_rpopulated(const hf_rtype *t, uint32_t o) {
   return (t->bitmap[o >> 3] >> (o & 7u)) & 1u;
 }
 
+/* A hint for a run of primary-key lookups of type t whose key hashes
+ * (§6.7.1) are known ahead: stage 1 fetches the key's PKINDEX bucket;
+ * stage 2, some lookups later with the bucket in cache, the slot that the
+ * bucket's entry names.  Reads only what hf_reader_find would read. */
+static inline void hf_rpk_prefetch(const hf_rtype *t, uint64_t h, int stage) {
+  const unsigned char *b;
+  uint32_t o;
+  if (t->pk == NULL)
+    return;
+  b = t->pk + (h & t->pk_mask) * HF_PK_BUCKET_SIZE;
+  if (stage == 1) {
+    HF_PREFETCH(b);
+    return;
+  }
+  o = hf_le32(b);
+  if (o < t->limit)
+    HF_PREFETCH(t->slots + (size_t)o * t->width + t->fast_off);
+}
+
 /* XXH3-64 of header bytes [0,56) followed by the section table (§4). */
 uint64_t hf_rheader_checksum(const unsigned char *base, uint32_t nsections);
 
