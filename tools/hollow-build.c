@@ -9,6 +9,7 @@
  * -o PATH).
  */
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,18 +178,64 @@ static uint32_t default_threads(void) {
   return n < 1 ? 2 : n + 1 > MAX_THREADS ? MAX_THREADS : (uint32_t)n + 1;
 }
 
+/* The base is verified in full before its ordinals are used.  With more
+ * than one thread that runs beside the ingest, which reads the base only
+ * when the snapshot is written; a corrupt base is still what is reported,
+ * even when the input has an error too, as when it was verified first. */
+typedef struct base_check {
+  const char *path;
+  const hf_reader *base;
+  pthread_t tid;
+  int running;
+  int rc;
+  hf_error err;
+} base_check;
+
+static void *verify_main(void *arg) {
+  base_check *c = arg;
+  c->rc = hf_reader_verify(c->base, &c->err);
+  return NULL;
+}
+
+static void base_check_start(base_check *c, const char *path,
+                             const hf_reader *base, uint32_t threads) {
+  memset(c, 0, sizeof *c);
+  c->path = path;
+  c->base = base;
+  if (base == NULL)
+    return;
+  if (threads > 1 && pthread_create(&c->tid, NULL, verify_main, c) == 0)
+    c->running = 1;
+  else
+    verify_main(c);
+}
+
+/* 0 when there is no base or it verified; else -1 after printing why. */
+static int base_check_end(base_check *c) {
+  if (c->running)
+    pthread_join(c->tid, NULL);
+  c->running = 0;
+  if (c->base == NULL || c->rc == HF_OK)
+    return 0;
+  tool_msg_hf(tool_name(c->path), c->rc, &c->err);
+  return -1;
+}
+
 /* Adds every non-blank line of the input as a root record of `type`.
  * Returns the number of records added, or -1 after printing the first
  * error. */
-static long long add_input(hf_builder *b, uint32_t type, const build_args *a) {
+static long long add_input(hf_builder *b, uint32_t type, const build_args *a,
+                           base_check *bc) {
   const char *name = tool_name(a->in_path);
   hf_jsonl_opts o;
   hf_error err;
   uint64_t n = 0;
   int fd, rc;
 
-  if ((fd = tool_input_fd(a->in_path)) < 0)
+  if ((fd = tool_input_fd(a->in_path)) < 0) {
+    base_check_end(bc);
     return -1;
+  }
   memset(&o, 0, sizeof o);
   o.type = type;
   o.threads = a->threads ? a->threads : default_threads();
@@ -197,6 +244,8 @@ static long long add_input(hf_builder *b, uint32_t type, const build_args *a) {
   if (fd != STDIN_FILENO)
     close(fd);
   if (rc != HF_OK) {
+    if (base_check_end(bc) != 0)
+      return -1;
     if (rc == HF_E_LIMIT && err.code == rc &&
         strncmp(err.msg, "line of ", 8) == 0) {
       const size_t l = strlen(err.msg); /* name the option that sets it */
@@ -277,6 +326,7 @@ static int run(const build_args *a) {
   hf_reader *base = NULL;
   hf_builder *b = NULL;
   hf_build_opts opts;
+  base_check bc;
   hf_error err;
   uint32_t type = 0;
   uint64_t state = 0;
@@ -295,7 +345,7 @@ static int run(const build_args *a) {
     tool_msg(a->schema_path, "the schema declares no type");
     goto done;
   }
-  if (a->base_path != NULL && tool_open_blob(a->base_path, 1, &base) != 0)
+  if (a->base_path != NULL && tool_open_blob(a->base_path, 0, &base) != 0)
     goto done;
 
   memset(&opts, 0, sizeof opts);
@@ -303,13 +353,16 @@ static int run(const build_args *a) {
   opts.dataset_version = a->dataset_version;
   opts.flags = a->flags;
   opts.threads = a->threads ? a->threads : default_threads();
+  base_check_start(&bc, a->base_path, base, opts.threads);
   rc = hf_builder_new(schema, &opts, &b, &err);
   if (rc != HF_OK) {
-    tool_msg_hf(a->base_path != NULL ? a->base_path : a->schema_path, rc, &err);
+    if (base_check_end(&bc) == 0)
+      tool_msg_hf(a->base_path != NULL ? a->base_path : a->schema_path, rc,
+                  &err);
     goto done;
   }
-  records = add_input(b, type, a);
-  if (records < 0)
+  records = add_input(b, type, a, &bc);
+  if (records < 0 || base_check_end(&bc) != 0)
     goto done;
   if (write_output(a, b, &state) != 0)
     goto done;
