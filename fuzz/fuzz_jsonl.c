@@ -1,9 +1,10 @@
 /*
  * fuzz_jsonl.c - hf_builder_add_jsonl(), differentially: the same JSON Lines
- * streamed through one thread and through several (where worker threads
- * record builder calls on tapes that the calling thread replays) must give
- * the same return code, error, record count and snapshot bytes, and what
- * was kept must open and verify.  Input: one prefix byte, then the stream.
+ * streamed through one thread and through several (both record builder
+ * calls on tapes that the calling thread replays) must give the return
+ * code, error, record count and snapshot bytes of a reference that splits
+ * the lines itself and adds each with hf_builder_add_json(), and what was
+ * kept must open and verify.  Input: one prefix byte, then the stream.
  * The prefix picks the top type (low 4 bits), 2 to 5 threads (bits 4-5), a
  * line limit of 64 bytes (bit 6) and HF_BUILD_IGNORE_UNKNOWN (bit 7).
  */
@@ -57,11 +58,62 @@ static run ingest(const uint8_t *p, size_t len, const hf_jsonl_opts *o,
   return r;
 }
 
+/* The reference: lines split, CRLF and blank lines handled, the limit
+ * applied, each line added with hf_builder_add_json(), as FORMAT.md says
+ * JSON Lines are read. */
+static run by_lines(const uint8_t *p, size_t len, const hf_jsonl_opts *o,
+                    uint32_t flags) {
+  hf_build_opts bo = {NULL, 0, flags};
+  hf_builder *b = NULL;
+  hf_error err;
+  const char *at = (const char *)p, *end = at + len;
+  const uint64_t max_line = o->max_line ? o->max_line : HF_MAX_JSON_LINE;
+  uint64_t line = 0;
+  run r;
+  memset(&r, 0, sizeof r);
+  FZ_CHECK(hf_builder_new(schema, &bo, &b, &err) == HF_OK);
+  while (at < end && r.rc == HF_OK) {
+    const char *nl = memchr(at, '\n', (size_t)(end - at));
+    size_t n = (size_t)((nl ? nl : end) - at), i;
+    line++;
+    if (n > 0 && at[n - 1] == '\r')
+      n--;
+    for (i = 0; i < n && (at[i] == ' ' || at[i] == '\t'); i++)
+      ;
+    if (n > max_line) {
+      r.rc = HF_E_LIMIT;
+      r.err.line = line;
+    } else if (i < n) {
+      r.rc = hf_builder_add_json(b, o->type, at, n, line, &r.err);
+      if (r.rc == HF_OK)
+        r.records++;
+    }
+    at = nl ? nl + 1 : end;
+  }
+  FZ_CHECK(fz_build_mem(b, &r.snap, &r.len, &err) == HF_OK);
+  hf_builder_free(b);
+  return r;
+}
+
+/* a against the reference: the limit's message is the stream's own. */
+static void same_as_ref(const run *a, const run *ref) {
+  FZ_CHECK(a->rc == ref->rc);
+  FZ_CHECK(a->records == ref->records);
+  if (a->rc != HF_OK) {
+    FZ_CHECK(a->err.line == ref->err.line);
+    if (a->rc != HF_E_LIMIT) {
+      FZ_CHECK(a->err.column == ref->err.column);
+      FZ_CHECK(strcmp(a->err.msg, ref->err.msg) == 0);
+    }
+  }
+  FZ_CHECK(a->len == ref->len && memcmp(a->snap, ref->snap, a->len) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   hf_error err;
   hf_jsonl_opts o;
   uint32_t flags;
-  run one, many;
+  run one, many, ref;
   hf_reader *r;
 
   if (schema == NULL)
@@ -78,6 +130,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   o.threads = 2u + ((data[0] >> 4) & 3u);
   many = ingest(data + 1, size - 1, &o, flags);
 
+  ref = by_lines(data + 1, size - 1, &o, flags);
+  same_as_ref(&one, &ref);
+  same_as_ref(&many, &ref);
   FZ_CHECK(one.rc == many.rc);
   FZ_CHECK(one.records == many.records);
   if (one.rc != HF_OK) {
@@ -92,5 +147,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   hf_reader_close(r);
   free(one.snap);
   free(many.snap);
+  free(ref.snap);
   return 0;
 }

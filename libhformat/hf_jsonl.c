@@ -489,15 +489,21 @@ static int threaded(ingest *g, unsigned workers, uint64_t *records,
   return rc;
 }
 
+/* One thread: each batch is taped, then replayed, as the threads do it.
+ * Replaying a tape is what lets the builder prefetch its tables and blobs
+ * ops ahead; building straight from the lines left it waiting on each
+ * miss. */
 static int sequential(ingest *g, uint64_t *records, hf_error *err) {
   batch bt;
   int rc = HF_OK;
   memset(&bt, 0, sizeof bt);
   while (rc == HF_OK && !g->src_done) {
     fill(g, &bt);
-    rc = build_batch(g, &bt, 0, records, err);
+    tape_batch(g, &bt);
+    rc = build_batch(g, &bt, 1, records, err);
   }
   free(bt.text);
+  hf_jtape_free(&bt.tape);
   return rc;
 }
 
